@@ -1,0 +1,304 @@
+/**
+ * The kit's typed configuration: one object per environment, validated as a whole before any stack is built.
+ * Only `bin/` reads context; everything below receives a validated `KitConfig`.
+ */
+
+export type Tenancy = 'dedicated' | 'default';
+export type DirectoryMode = 'enterprise' | 'public';
+
+export interface BastionConfig {
+  /** Deploy the SSH bastion. */
+  readonly enabled: boolean;
+  /** OpenSSH public key imported as the EC2 key pair. @default - a key pair is created and its private key kept in SSM Parameter Store */
+  readonly sshPublicKey?: string;
+  /** EC2 instance type. Must support dedicated tenancy when tenancy is `dedicated`. */
+  readonly instanceType: string;
+  /** Also allow AWS Systems Manager Session Manager access. */
+  readonly ssmSessionManager: boolean;
+}
+
+export interface DatabaseConfig {
+  /** RDS instance class, e.g. `db.m6i.large`. Never `db.t*` with dedicated tenancy. */
+  readonly instanceClass: string;
+  /** A non-default port (not 5432). */
+  readonly port: number;
+  readonly allocatedStorageGiB: number;
+  /** 1 to 35 days. */
+  readonly backupRetentionDays: number;
+  readonly databaseName: string;
+}
+
+export interface ServiceConfig {
+  /** EC2 instance type for the ECS container hosts. */
+  readonly instanceType: string;
+  /** Number of tasks. At least 2, spread over AZs. */
+  readonly desiredCount: number;
+  readonly maxCount: number;
+  /** An existing image URI to run instead of building `service/` as a Docker asset. */
+  readonly imageUri?: string;
+  /** Task memory in MiB. */
+  readonly memoryMiB: number;
+  /** Task CPU units (1024 = 1 vCPU). */
+  readonly cpuUnits: number;
+  /** WAF rate limit: requests per 5 minutes per source IP. */
+  readonly wafRateLimitPer5Min: number;
+  /** SSH/login warning banner returned by the service. */
+  readonly bannerText: string;
+}
+
+export interface PushConfig {
+  /** Secrets Manager secret name holding the APNs token-auth JSON {signingKey, keyId, teamId, bundleId}. */
+  readonly apnsSecretName?: string;
+  /** Use the APNs sandbox endpoint. */
+  readonly apnsSandbox?: boolean;
+  /** Secrets Manager secret name holding the FCM HTTP v1 service-account JSON. */
+  readonly fcmSecretName?: string;
+}
+
+export interface BackupConfig {
+  /** Days to keep recovery points. */
+  readonly retentionDays: number;
+  /** Turn on Backup Vault Lock (governance) so recovery points cannot be deleted early. */
+  readonly vaultLock: boolean;
+}
+
+export interface KitConfig {
+  /** The profile's name, used in stack names. */
+  readonly profileName: string;
+  /** 12-digit AWS account id. */
+  readonly account: string;
+  readonly region: string;
+  /** At least 2 availability zones in `region`, given explicitly so synth needs no AWS lookup. */
+  readonly availabilityZones: string[];
+  /** VPC instance tenancy. `dedicated` (the default) puts every instance on single-tenant hardware (pillar P18). */
+  readonly tenancy: Tenancy;
+  readonly vpcCidr: string;
+  /** NAT gateways, 1 per AZ recommended. */
+  readonly natGateways: number;
+  /** CIDRs allowed to reach the bastion on port 22. Never 0.0.0.0/0 or ::/0. */
+  readonly adminCidrs: string[];
+  readonly bastion: BastionConfig;
+  /** ACM certificate ARN for the ALB. Either this, or `domainName` + `hostedZoneId` + `hostedZoneName`. */
+  readonly certificateArn?: string;
+  readonly domainName?: string;
+  readonly hostedZoneId?: string;
+  readonly hostedZoneName?: string;
+  /** `enterprise`: searchable directory, admin-created users. `public`: exact-username lookup, self sign-up. */
+  readonly directoryMode: DirectoryMode;
+  /** Object Lock retention and audit log retention, in days. At least 2190 (6 years, 164.316(b)(2)(i)). */
+  readonly auditRetentionDays: number;
+  /** Retention of operational log groups, in days. */
+  readonly logRetentionDays: number;
+  readonly database: DatabaseConfig;
+  readonly service: ServiceConfig;
+  /** Email subscribed to the ops alarm topic. */
+  readonly alarmEmail?: string;
+  readonly push: PushConfig;
+  readonly backup: BackupConfig;
+}
+
+/** One configuration problem: the field's path and a message that says what to do. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Log retention values CloudWatch Logs accepts. */
+export const CLOUDWATCH_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/** Six years, the usual reading of 45 CFR 164.316(b)(2)(i). */
+export const MIN_AUDIT_RETENTION_DAYS = 2190;
+
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const EC2_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/;
+const IMAGE_URI = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/;
+
+/** EC2 families that cannot run as dedicated instances (field notes: only T3 burstables can). */
+const NO_DEDICATED_EC2 = /^(t2|t3a|t4g)\./;
+
+/** Parses an IPv4 or IPv6 CIDR; returns the prefix length, or undefined when malformed. */
+export function cidrPrefix(cidr: string): number | undefined {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (v4) {
+    const octetsOk = v4.slice(1, 5).every((o) => Number(o) <= 255);
+    const prefix = Number(v4[5]);
+    return octetsOk && prefix <= 32 ? prefix : undefined;
+  }
+  const v6 = /^([0-9a-fA-F:]+)\/(\d{1,3})$/.exec(cidr);
+  if (v6 && v6[1].includes(':') && Number(v6[2]) <= 128) {
+    const groups = v6[1].split('::');
+    const valid = groups.length <= 2 && v6[1].split(':').every((g) => g === '' || /^[0-9a-fA-F]{1,4}$/.test(g));
+    return valid ? Number(v6[2]) : undefined;
+  }
+  return undefined;
+}
+
+/** Validates the whole config and throws one ConfigError listing every problem, each as `field: what to do`. */
+export function validateConfig(c: KitConfig): KitConfig {
+  const problems: string[] = [];
+  const bad = (field: string, message: string) => problems.push(`${field}: ${message}`);
+
+  if (!/^[A-Za-z][A-Za-z0-9]{0,19}$/.test(c.profileName ?? '')) {
+    bad(
+      'profileName',
+      `"${c.profileName}" must be 1-20 letters or digits starting with a letter (it is used in stack names)`,
+    );
+  }
+  if (!ACCOUNT.test(c.account ?? '')) bad('account', `"${c.account}" is not a 12-digit AWS account id`);
+  if (!REGION.test(c.region ?? '')) bad('region', `"${c.region}" is not an AWS region name such as "us-east-1"`);
+
+  const azs = c.availabilityZones ?? [];
+  if (azs.length < 2) bad('availabilityZones', 'give at least 2 availability zones, e.g. ["us-east-1a", "us-east-1b"]');
+  azs.forEach((az, i) => {
+    if (!new RegExp(`^${c.region}[a-z]$`).test(az)) {
+      bad(`availabilityZones[${i}]`, `"${az}" is not a zone of region ${c.region}; use e.g. "${c.region}a"`);
+    }
+  });
+  if (new Set(azs).size !== azs.length) bad('availabilityZones', 'list each zone once');
+
+  if (c.tenancy !== 'dedicated' && c.tenancy !== 'default') {
+    bad('tenancy', `"${c.tenancy}" must be "dedicated" (recommended, pillar P18) or "default"`);
+  }
+  const vpcPrefix = cidrPrefix(c.vpcCidr ?? '');
+  if (vpcPrefix === undefined || c.vpcCidr.includes(':') || vpcPrefix < 16 || vpcPrefix > 22) {
+    bad('vpcCidr', `"${c.vpcCidr}" must be an IPv4 CIDR between /16 and /22, e.g. "10.40.0.0/16"`);
+  }
+  if (!Number.isInteger(c.natGateways) || c.natGateways < 1 || c.natGateways > azs.length) {
+    bad('natGateways', `${c.natGateways} must be a whole number from 1 to the number of availability zones`);
+  }
+
+  (c.adminCidrs ?? []).forEach((cidr, i) => {
+    const prefix = cidrPrefix(cidr);
+    if (prefix === undefined) bad(`adminCidrs[${i}]`, `"${cidr}" is not a valid CIDR; write e.g. "203.0.113.10/32"`);
+    else if (prefix === 0) {
+      bad(`adminCidrs[${i}]`, `"${cidr}" would open SSH to the whole internet; list your office or VPN egress CIDRs`);
+    }
+  });
+
+  const bastion = c.bastion;
+  if (bastion?.enabled) {
+    if ((c.adminCidrs ?? []).length === 0) {
+      bad('adminCidrs', 'the bastion is enabled but no admin CIDRs are given; add them or set bastion.enabled=false');
+    }
+    if (bastion.sshPublicKey !== undefined && !SSH_KEY.test(bastion.sshPublicKey.trim())) {
+      bad('bastion.sshPublicKey', 'is not an OpenSSH public key ("ssh-ed25519 AAAA..."); paste the .pub file line');
+    }
+    checkEc2Type('bastion.instanceType', bastion.instanceType);
+  }
+
+  if (c.certificateArn !== undefined) {
+    if (!CERT_ARN.test(c.certificateArn)) {
+      bad('certificateArn', `"${c.certificateArn}" is not an ACM certificate ARN`);
+    } else if (c.certificateArn.split(':')[3] !== c.region) {
+      bad('certificateArn', `the certificate must be in the ALB's region ${c.region}`);
+    }
+  } else if (!c.domainName || !c.hostedZoneId || !c.hostedZoneName) {
+    bad(
+      'certificateArn',
+      'give an ACM certificateArn, or domainName + hostedZoneId + hostedZoneName for a DNS-validated certificate; the kit never serves plain HTTP',
+    );
+  }
+  if (c.domainName !== undefined && !/^([a-z0-9-]+\.)+[a-z]{2,}$/.test(c.domainName)) {
+    bad('domainName', `"${c.domainName}" is not a lower-case DNS name`);
+  }
+
+  if (c.directoryMode !== 'enterprise' && c.directoryMode !== 'public') {
+    bad('directoryMode', `"${c.directoryMode}" must be "enterprise" or "public"`);
+  }
+  if (!Number.isInteger(c.auditRetentionDays) || c.auditRetentionDays < MIN_AUDIT_RETENTION_DAYS) {
+    bad(
+      'auditRetentionDays',
+      `${c.auditRetentionDays} is under 6 years; HIPAA documentation is kept at least ${MIN_AUDIT_RETENTION_DAYS} days`,
+    );
+  }
+  if (!CLOUDWATCH_RETENTION_DAYS.includes(c.logRetentionDays)) {
+    bad(
+      'logRetentionDays',
+      `${c.logRetentionDays} is not a CloudWatch retention value; use one of ${CLOUDWATCH_RETENTION_DAYS.join(', ')}`,
+    );
+  } else if (c.logRetentionDays < 365) {
+    bad(
+      'logRetentionDays',
+      `${c.logRetentionDays} is under the kit's 1-year minimum for operational logs; use 365 or more`,
+    );
+  }
+
+  const db = c.database;
+  if (!/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(db?.instanceClass ?? '')) {
+    bad('database.instanceClass', `"${db?.instanceClass}" is not an RDS class such as "db.m6i.large"`);
+  } else if (c.tenancy === 'dedicated' && /^db\.t/.test(db.instanceClass)) {
+    bad(
+      'database.instanceClass',
+      `"${db.instanceClass}" is burstable and cannot run with dedicated tenancy; use db.m6i.large or db.r6i.large`,
+    );
+  }
+  if (!Number.isInteger(db?.port) || db.port < 1150 || db.port > 65535 || db.port === 5432) {
+    bad('database.port', `${db?.port} must be a non-default port from 1150 to 65535 (not 5432), e.g. 5532`);
+  }
+  if (!Number.isInteger(db?.allocatedStorageGiB) || db.allocatedStorageGiB < 20 || db.allocatedStorageGiB > 65536) {
+    bad('database.allocatedStorageGiB', `${db?.allocatedStorageGiB} must be 20 to 65536`);
+  }
+  if (!Number.isInteger(db?.backupRetentionDays) || db.backupRetentionDays < 7 || db.backupRetentionDays > 35) {
+    bad('database.backupRetentionDays', `${db?.backupRetentionDays} must be 7 to 35 days (35 recommended)`);
+  }
+  if (!/^[a-z][a-z0-9_]{0,62}$/.test(db?.databaseName ?? '')) {
+    bad(
+      'database.databaseName',
+      `"${db?.databaseName}" must be lower-case letters, digits and _ starting with a letter`,
+    );
+  }
+
+  const svc = c.service;
+  checkEc2Type('service.instanceType', svc?.instanceType);
+  if (!Number.isInteger(svc?.desiredCount) || svc.desiredCount < 2) {
+    bad('service.desiredCount', `${svc?.desiredCount} must be at least 2 so tasks span availability zones`);
+  }
+  if (!Number.isInteger(svc?.maxCount) || svc.maxCount < svc?.desiredCount) {
+    bad('service.maxCount', `${svc?.maxCount} must be a whole number no smaller than service.desiredCount`);
+  }
+  if (svc?.imageUri !== undefined && !IMAGE_URI.test(svc.imageUri)) {
+    bad(
+      'service.imageUri',
+      `"${svc.imageUri}" is not an image URI with a tag or digest, e.g. "123456789012.dkr.ecr.us-east-1.amazonaws.com/msg:1.4.0"`,
+    );
+  }
+  if (!Number.isInteger(svc?.memoryMiB) || svc.memoryMiB < 256) bad('service.memoryMiB', 'must be at least 256');
+  if (!Number.isInteger(svc?.cpuUnits) || svc.cpuUnits < 128) bad('service.cpuUnits', 'must be at least 128');
+  if (!Number.isInteger(svc?.wafRateLimitPer5Min) || svc.wafRateLimitPer5Min < 10) {
+    bad('service.wafRateLimitPer5Min', 'must be a whole number of at least 10 (WAF minimum)');
+  }
+  if (!svc?.bannerText || svc.bannerText.length > 2000)
+    bad('service.bannerText', 'give a warning banner of 1 to 2000 characters');
+
+  if (c.alarmEmail !== undefined && !EMAIL.test(c.alarmEmail)) {
+    bad('alarmEmail', `"${c.alarmEmail}" is not an email address`);
+  }
+  for (const field of ['apnsSecretName', 'fcmSecretName'] as const) {
+    const name = c.push?.[field];
+    if (name !== undefined && !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) {
+      bad(`push.${field}`, `"${name}" is not a Secrets Manager secret name (never paste the credential itself here)`);
+    }
+  }
+  if (!Number.isInteger(c.backup?.retentionDays) || c.backup.retentionDays < 35) {
+    bad('backup.retentionDays', `${c.backup?.retentionDays} must be at least 35 days`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return c;
+
+  function checkEc2Type(field: string, type: string | undefined) {
+    if (!EC2_TYPE.test(type ?? '')) {
+      bad(field, `"${type}" is not an EC2 instance type such as "m6i.large"`);
+    } else if (c.tenancy === 'dedicated' && NO_DEDICATED_EC2.test(type!)) {
+      bad(field, `"${type}" cannot run as a dedicated instance; use m6i, c6i, r6i or t3`);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
+import { AuditStack } from './audit-stack';
+import { BastionStack } from './bastion-stack';
+import { KitConfig } from './config';
+import { DataStack } from './data-stack';
+import { IdentityStack } from './identity-stack';
+import { KeysStack } from './keys-stack';
+import { kitNames } from './naming';
+import { NetworkStack } from './network-stack';
+import { ServiceStack } from './service-stack';
+import { assertDedicatedTenancyCompatible } from './tenancy-guard';
+
+/** Creates every stack of the kit for one validated config, wired in dependency order. */
+export function buildKit(app: App, config: KitConfig) {
+  const prefix = kitNames(config).stackPrefix;
+  const common = { config };
+  const keysStack = new KeysStack(app, `${prefix}-Keys`, common);
+  const keys = keysStack.keys;
+  const network = new NetworkStack(app, `${prefix}-Network`, { ...common, keys });
+  const audit = new AuditStack(app, `${prefix}-Audit`, { ...common, keys });
+  const data = new DataStack(app, `${prefix}-Data`, {
+    ...common,
+    keys,
+    vpc: network.vpc,
+    accessLogsBucket: audit.accessLogsBucket,
+    opsTopic: audit.opsTopic,
+  });
+  const identity = new IdentityStack(app, `${prefix}-Identity`, { ...common, keys });
+  const service = new ServiceStack(app, `${prefix}-Service`, {
+    ...common,
+    keys,
+    vpc: network.vpc,
+    database: data.database,
+    phiBucket: data.phiBucket,
+    accessLogsBucket: audit.accessLogsBucket,
+    opsTopic: audit.opsTopic,
+    identity,
+  });
+  const bastion = config.bastion.enabled
+    ? new BastionStack(app, `${prefix}-Bastion`, { ...common, keys, vpc: network.vpc, database: data.database })
+    : undefined;
+
+  if (config.tenancy === 'dedicated') assertDedicatedTenancyCompatible(app);
+  return { keys: keysStack, network, audit, data, identity, service, bastion };
+}
+
+/**
+ * The compliance gate: cdk-nag 3 packs run as CDK policy-validation plugins at synth time.
+ * Findings land in cdk.out/validation-report.json; any unacknowledged finding fails synth.
+ */
+export function registerCompliancePacks(app: App): void {
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app),
+    new HIPAASecurityChecks(app),
+    new NIST80053R5Checks(app),
+    // Slot for the kit's own Pillars pack (policies/), which closes the gaps these packs leave.
+  );
+}
