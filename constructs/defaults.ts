@@ -27,3 +27,10 @@ export const NONCURRENT_VERSION_DAYS = 90;
 
 /** CloudWatch alarm evaluation for the CIS monitoring set: any single event in 5 minutes alarms. */
 export const CIS_ALARM_PERIOD_MINUTES = 5;
+
+/** The ARN partition of a concrete region, so policies carry plain strings auditors can read (no Fn::Join). */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}

@@ -2,7 +2,7 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { STATEFUL_REMOVAL } from './defaults';
+import { partitionOf, STATEFUL_REMOVAL } from './defaults';
 
 export interface KitKeysProps {
   /** Alias prefix, e.g. `hipaa-kit/example`. */
@@ -27,7 +27,8 @@ export class KitKeys extends Construct {
 
   constructor(scope: Construct, id: string, props: KitKeysProps) {
     super(scope, id);
-    const { account, region, partition } = Stack.of(this);
+    const { account, region } = Stack.of(this);
+    const partition = partitionOf(region);
     const sourceAccount = { StringEquals: { 'aws:SourceAccount': account } };
 
     this.dataKey = this.newKey('DataKey', `${props.aliasPrefix}/data`, 'PHI and application data');
