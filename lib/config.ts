@@ -153,12 +153,14 @@ export function validateConfig(c: KitConfig): KitConfig {
     );
   }
   if (!ACCOUNT.test(c.account ?? '')) bad('account', `"${c.account}" is not a 12-digit AWS account id`);
-  if (!REGION.test(c.region ?? '')) bad('region', `"${c.region}" is not an AWS region name such as "us-east-1"`);
+  const regionOk = REGION.test(c.region ?? '');
+  if (!regionOk) bad('region', `"${c.region}" is not an AWS region name such as "us-east-1"`);
 
   const azs = c.availabilityZones ?? [];
   if (azs.length < 2) bad('availabilityZones', 'give at least 2 availability zones, e.g. ["us-east-1a", "us-east-1b"]');
   azs.forEach((az, i) => {
-    if (!new RegExp(`^${c.region}[a-z]$`).test(az)) {
+    // Checked only against a valid region, so one typo yields one line.
+    if (regionOk && !new RegExp(`^${c.region}[a-z]$`).test(az)) {
       bad(`availabilityZones[${i}]`, `"${az}" is not a zone of region ${c.region}; use e.g. "${c.region}a"`);
     }
   });
@@ -171,7 +173,7 @@ export function validateConfig(c: KitConfig): KitConfig {
   if (vpcPrefix === undefined || c.vpcCidr.includes(':') || vpcPrefix < 16 || vpcPrefix > 22) {
     bad('vpcCidr', `"${c.vpcCidr}" must be an IPv4 CIDR between /16 and /22, e.g. "10.40.0.0/16"`);
   }
-  if (!Number.isInteger(c.natGateways) || c.natGateways < 1 || c.natGateways > azs.length) {
+  if (!Number.isInteger(c.natGateways) || c.natGateways < 1 || (azs.length >= 2 && c.natGateways > azs.length)) {
     bad('natGateways', `${c.natGateways} must be a whole number from 1 to the number of availability zones`);
   }
 
@@ -197,7 +199,7 @@ export function validateConfig(c: KitConfig): KitConfig {
   if (c.certificateArn !== undefined) {
     if (!CERT_ARN.test(c.certificateArn)) {
       bad('certificateArn', `"${c.certificateArn}" is not an ACM certificate ARN`);
-    } else if (c.certificateArn.split(':')[3] !== c.region) {
+    } else if (regionOk && c.certificateArn.split(':')[3] !== c.region) {
       bad('certificateArn', `the certificate must be in the ALB's region ${c.region}`);
     }
   } else if (!c.domainName || !c.hostedZoneId || !c.hostedZoneName) {
