@@ -16,11 +16,10 @@ interface Violation {
   violatingConstructs?: ViolatingConstruct[];
   violatingResources?: ViolatingConstruct[];
 }
-interface Suppressed {
-  ruleName: string;
-  constructPath?: string;
+interface Suppressed extends Violation {
+  acknowledgedId: string;
   reason?: string;
-  [key: string]: unknown;
+  acknowledgedAt?: string;
 }
 interface PluginReport {
   pluginName: string;
@@ -44,19 +43,21 @@ if (!existsSync(reportPath)) {
 }
 const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { pluginReports: PluginReport[] };
 const matches = (path: string) => !stackFilter || path.includes(stackFilter);
+const constructsOf = (v: Violation) =>
+  (v.violatingConstructs ?? v.violatingResources ?? []).filter((c) => matches(c.constructPath));
 
 let open = 0;
 for (const plugin of report.pluginReports) {
-  const findings = plugin.violations.flatMap((v) =>
-    (v.violatingConstructs ?? v.violatingResources ?? [])
-      .filter((c) => matches(c.constructPath))
-      .map((c) => ({ v, c })),
-  );
-  const suppressed = (plugin.suppressedViolations ?? []).filter((s) => matches(String(s.constructPath ?? '')));
+  const findings = plugin.violations.flatMap((v) => constructsOf(v).map((c) => ({ v, c })));
+  const acknowledged = (plugin.suppressedViolations ?? []).flatMap((v) => constructsOf(v).map((c) => ({ v, c })));
   open += findings.length;
-  console.log(`${plugin.pluginName}: ${findings.length} open, ${suppressed.length} acknowledged`);
-  for (const { v, c } of findings)
+  console.log(`${plugin.pluginName}: ${findings.length} open, ${acknowledged.length} acknowledged`);
+  for (const { v, c } of findings) {
     console.log(`  OPEN ${v.ruleName} ${c.constructPath}\n       ${v.description.slice(0, 200)}`);
+  }
+  for (const { v, c } of acknowledged) {
+    console.log(`  ACK  ${v.ruleName} ${c.constructPath}\n       ${v.reason ?? '(no reason)'}`);
+  }
 }
 const packs = report.pluginReports.map((p) => p.pluginName).join(', ') || 'none with findings';
 console.log(
