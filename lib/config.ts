@@ -112,6 +112,8 @@ export const CLOUDWATCH_RETENTION_DAYS = [
 
 /** Six years, the usual reading of 45 CFR 164.316(b)(2)(i). */
 export const MIN_AUDIT_RETENTION_DAYS = 2190;
+/** Ten years, CloudWatch Logs' longest finite retention. */
+export const MAX_AUDIT_RETENTION_DAYS = 3653;
 
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
@@ -215,7 +217,12 @@ export function validateConfig(c: KitConfig): KitConfig {
   if (c.directoryMode !== 'enterprise' && c.directoryMode !== 'public') {
     bad('directoryMode', `"${c.directoryMode}" must be "enterprise" or "public"`);
   }
-  if (!Number.isInteger(c.auditRetentionDays) || c.auditRetentionDays < MIN_AUDIT_RETENTION_DAYS) {
+  if (Number.isInteger(c.auditRetentionDays) && c.auditRetentionDays > MAX_AUDIT_RETENTION_DAYS) {
+    bad(
+      'auditRetentionDays',
+      `${c.auditRetentionDays} exceeds ${MAX_AUDIT_RETENTION_DAYS} days, the longest CloudWatch Logs retention the audit log group can keep`,
+    );
+  } else if (!Number.isInteger(c.auditRetentionDays) || c.auditRetentionDays < MIN_AUDIT_RETENTION_DAYS) {
     bad(
       'auditRetentionDays',
       `${c.auditRetentionDays} is under 6 years; HIPAA documentation is kept at least ${MIN_AUDIT_RETENTION_DAYS} days`,

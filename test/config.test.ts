@@ -57,6 +57,7 @@ describe('config validation', () => {
       /^availabilityZones\[1\]: .*not a zone of region/,
     ],
     ['audit retention under 6 years', { auditRetentionDays: 365 }, /^auditRetentionDays: .*under 6 years/],
+    ['audit retention over 10 years', { auditRetentionDays: 4000 }, /^auditRetentionDays: .*exceeds 3653 days/],
     ['the bastion with no admin CIDRs', { adminCidrs: [] }, /^adminCidrs: the bastion is enabled but no admin CIDRs/],
     ['a malformed account', { account: '12345' }, /^account: "12345" is not a 12-digit AWS account id/],
     ['a malformed region', { region: 'US_EAST' }, /^region: "US_EAST" is not an AWS region name/],

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildKit, registerCompliancePacks } from '../lib/kit-app';
-import { testConfig } from './support/kit';
+import { CDK_JSON_CONTEXT, testConfig } from './support/kit';
 
 interface PluginReport {
   pluginName: string;
@@ -20,7 +20,7 @@ describe('whole app with every pack and the built-in validation', () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
   test('synthesizes with zero open findings', () => {
-    const app = new App({ outdir, builtinCloudFormationValidation: true });
+    const app = new App({ outdir, context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: true });
     buildKit(app, testConfig());
     registerCompliancePacks(app);
     const assembly = app.synth();
