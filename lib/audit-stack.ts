@@ -1,23 +1,70 @@
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { AccessLogsBucket } from '../constructs/access-logs-bucket';
+import { AuditBucket } from '../constructs/audit-bucket';
+import { AuditTrail } from '../constructs/audit-trail';
+import { CisAlarms } from '../constructs/cis-alarms';
+import { cloudWatchRetentionAtLeast, partitionOf } from '../constructs/defaults';
 import { KitKeys } from '../constructs/kit-keys';
+import { OpsTopic } from '../constructs/ops-topic';
 import { KitStack, KitStackProps } from './kit-stack';
+import { kitNames } from './naming';
 
 export interface AuditStackProps extends KitStackProps {
   readonly keys: KitKeys;
 }
 
-/** SKELETON (helper K2 replaces): CloudTrail, audit bucket, access-log bucket, CIS alarms, ops topic. */
+/**
+ * Audit controls (164.312(b)), stateful: the multi-region CloudTrail with S3 data events on the PHI bucket,
+ * its Object-Locked bucket, the access-log sink, the CIS monitoring alarms and the ops alarm topic.
+ */
 export class AuditStack extends KitStack {
-  /** SSE-S3 bucket receiving S3 server access logs and ALB access logs. */
+  /**
+   * SSE-S3 bucket receiving S3 server access logs of every kit bucket and the ALB access logs
+   * (call `alb.logAccessLogs(accessLogsBucket, 'alb')`, which adds the ELB delivery policy).
+   */
   readonly accessLogsBucket: s3.Bucket;
-  /** CMK-encrypted topic for alarms and security notifications. */
+  /** CMK-encrypted (data key), TLS-only topic for alarms and security notifications. */
   readonly opsTopic: sns.Topic;
+  /** The trail's CloudTrail bucket (Object Lock, audit key). */
+  readonly auditBucket: s3.Bucket;
+  readonly trail: AuditTrail;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, { ...props, stateful: true });
-    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket');
-    this.opsTopic = new sns.Topic(this, 'OpsTopic', { masterKey: props.keys.dataKey });
+    const { config, keys } = props;
+    const names = kitNames(config);
+    const trailArn = `arn:${partitionOf(this.region)}:cloudtrail:${this.region}:${this.account}:trail/${names.trailName}`;
+
+    this.accessLogsBucket = new AccessLogsBucket(this, 'AccessLogsBucket', {
+      retentionDays: config.auditRetentionDays,
+    }).bucket;
+
+    this.auditBucket = new AuditBucket(this, 'AuditBucket', {
+      encryptionKey: keys.auditKey,
+      retentionDays: config.auditRetentionDays,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      trailArn,
+      account: this.account,
+    }).bucket;
+
+    this.opsTopic = new OpsTopic(this, 'OpsTopic', { masterKey: keys.dataKey, email: config.alarmEmail }).topic;
+
+    this.trail = new AuditTrail(this, 'AuditTrail', {
+      trailName: names.trailName,
+      bucket: this.auditBucket,
+      encryptionKey: keys.auditKey,
+      logsKey: keys.logsKey,
+      logRetentionDays: cloudWatchRetentionAtLeast(config.auditRetentionDays),
+      // By name: the Data stack deploys after this one and must not be referenced from here.
+      dataEventBucketNames: [names.phiBucketName],
+    });
+
+    new CisAlarms(this, 'CisAlarms', {
+      logGroup: this.trail.logGroup,
+      alarmTopic: this.opsTopic,
+      metricNamespace: `HipaaKit/${config.profileName}/CIS`,
+    });
   }
 }

@@ -1,9 +1,14 @@
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { KitBackupPlan } from '../constructs/backup-plan';
+import { EncryptedDatabase } from '../constructs/encrypted-database';
 import { KitKeys } from '../constructs/kit-keys';
+import { PhiBucket } from '../constructs/phi-bucket';
 import { KitStack, KitStackProps } from './kit-stack';
 import { kitNames } from './naming';
 
@@ -14,18 +19,53 @@ export interface DataStackProps extends KitStackProps {
   readonly opsTopic: sns.ITopic;
 }
 
-/** SKELETON (helper K2 replaces): RDS PostgreSQL, the PHI bucket, AWS Backup. */
+/** Where PHI lives, stateful: RDS PostgreSQL 18, the PHI attachments bucket, and their AWS Backup plan. */
 export class DataStack extends KitStack {
+  /** Grant clients with `database.connections.allowDefaultPortFrom(sg)` and `database.grantConnect(role, user)`. */
   readonly database: rds.DatabaseInstance;
+  /** RDS-managed master-user secret (JSON `username`/`password`), encrypted with the data key. */
+  readonly databaseSecret: secretsmanager.ISecret;
   readonly phiBucket: s3.Bucket;
+  readonly backupPlan: KitBackupPlan;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, stateful: true });
-    this.phiBucket = new s3.Bucket(this, 'PhiBucket', { bucketName: kitNames(props.config).phiBucketName });
-    this.database = new rds.DatabaseInstance(this, 'Database', {
-      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_18 }),
+    const { config, keys } = props;
+    const names = kitNames(config);
+    const resourcePrefix = `hipaa-kit-${config.profileName.toLowerCase()}`;
+
+    this.phiBucket = new PhiBucket(this, 'PhiBucket', {
+      bucketName: names.phiBucketName,
+      encryptionKey: keys.dataKey,
+      serverAccessLogsBucket: props.accessLogsBucket,
+    }).bucket;
+
+    const database = new EncryptedDatabase(this, 'Database', {
       vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      encryptionKey: keys.dataKey,
+      logsKey: keys.logsKey,
+      logRetentionDays: config.logRetentionDays,
+      instanceIdentifier: `${resourcePrefix}-postgres`,
+      instanceClass: config.database.instanceClass,
+      port: config.database.port,
+      allocatedStorageGiB: config.database.allocatedStorageGiB,
+      backupRetentionDays: config.database.backupRetentionDays,
+      databaseName: config.database.databaseName,
+      alarmTopic: props.opsTopic,
+    });
+    this.database = database.instance;
+    this.databaseSecret = database.masterSecret;
+
+    this.backupPlan = new KitBackupPlan(this, 'Backup', {
+      backupVaultName: `${resourcePrefix}-vault`,
+      backupPlanName: `${resourcePrefix}-daily`,
+      encryptionKey: keys.dataKey,
+      retentionDays: config.backup.retentionDays,
+      vaultLock: config.backup.vaultLock,
+      resources: [
+        backup.BackupResource.fromRdsDatabaseInstance(this.database),
+        backup.BackupResource.fromArn(this.phiBucket.bucketArn),
+      ],
     });
   }
 }

@@ -1,0 +1,92 @@
+import { Stack } from 'aws-cdk-lib';
+import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { partitionOf } from './defaults';
+import { EncryptedLogGroup } from './encrypted-log-group';
+
+export interface AuditTrailProps {
+  /** Fixed trail name; key and bucket policies scope `aws:SourceArn` to it. */
+  readonly trailName: string;
+  /** The Object-Locked bucket the trail delivers to. Its policy must already admit this trail. */
+  readonly bucket: s3.IBucket;
+  /** CMK for the log files (its policy admits CloudTrail for this trail only). */
+  readonly encryptionKey: kms.IKey;
+  /** CMK for the CloudWatch log group (its policy admits CloudWatch Logs). */
+  readonly logsKey: kms.IKey;
+  /** Retention of the CloudWatch copy; must be a CloudWatch retention value. */
+  readonly logRetentionDays: number;
+  /**
+   * Names of buckets whose object-level reads and writes are recorded (S3 data events). Names, not buckets,
+   * so the PHI bucket of a later stack can be selected without a cross-stack reference.
+   * @default - no data events
+   */
+  readonly dataEventBucketNames?: string[];
+}
+
+/**
+ * The account's audit trail: multi-region, global service events, every management event, log-file validation,
+ * KMS-encrypted files in the audit bucket, and a KMS-encrypted CloudWatch Logs copy for the CIS alarms.
+ * Built on CfnTrail (not the L2) because the L2 adds an inline logs-role policy and a bucket policy
+ * without `aws:SourceArn`.
+ */
+export class AuditTrail extends Construct {
+  readonly trail: cloudtrail.CfnTrail;
+  readonly trailArn: string;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: AuditTrailProps) {
+    super(scope, id);
+    const { account, region } = Stack.of(this);
+    this.trailArn = `arn:${partitionOf(region)}:cloudtrail:${region}:${account}:trail/${props.trailName}`;
+
+    this.logGroup = new EncryptedLogGroup(this, 'LogGroup', {
+      encryptionKey: props.logsKey,
+      retentionDays: props.logRetentionDays,
+    }).logGroup;
+
+    // Managed (not inline) policy, scoped to this one log group.
+    const deliveryPolicy = new iam.ManagedPolicy(this, 'LogDeliveryPolicy', {
+      description: 'CloudTrail delivery into the audit trail log group only',
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [this.logGroup.logGroupArn],
+        }),
+      ],
+    });
+    const logsRole = new iam.Role(this, 'LogDeliveryRole', {
+      description: 'Lets CloudTrail write the audit trail into its CloudWatch log group',
+      assumedBy: new iam.ServicePrincipal('cloudtrail.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': account } },
+      }),
+      managedPolicies: [deliveryPolicy],
+    });
+
+    const dataResources = (props.dataEventBucketNames ?? []).map((name) => `arn:${partitionOf(region)}:s3:::${name}/`);
+    this.trail = new cloudtrail.CfnTrail(this, 'Resource', {
+      trailName: props.trailName,
+      isLogging: true,
+      isMultiRegionTrail: true,
+      includeGlobalServiceEvents: true,
+      enableLogFileValidation: true,
+      kmsKeyId: props.encryptionKey.keyArn,
+      s3BucketName: props.bucket.bucketName,
+      cloudWatchLogsLogGroupArn: this.logGroup.logGroupArn,
+      cloudWatchLogsRoleArn: logsRole.roleArn,
+      eventSelectors: [
+        {
+          includeManagementEvents: true,
+          readWriteType: 'All',
+          dataResources: dataResources.length > 0 ? [{ type: 'AWS::S3::Object', values: dataResources }] : undefined,
+        },
+      ],
+    });
+    // CloudTrail checks bucket access and its role when the trail is created.
+    if (props.bucket.policy) this.trail.node.addDependency(props.bucket.policy);
+    this.trail.node.addDependency(logsRole, deliveryPolicy);
+  }
+}

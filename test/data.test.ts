@@ -1,0 +1,297 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { PHI_CLASSIFICATION_TAG } from '../constructs/phi-bucket';
+import { buildTestKit, templateOf } from './support/kit';
+
+/** A rendered template resource plus its logical id. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Resource = { logicalId: string } & Record<string, any>;
+
+/** The single resource of a type, failing when there is not exactly one. */
+function only(template: Template, type: string, props: object = {}): Resource {
+  const found = template.findResources(type, props);
+  expect(Object.keys(found)).toHaveLength(1);
+  return { logicalId: Object.keys(found)[0], ...Object.values(found)[0] };
+}
+
+/** True when a rendered value refers to the given Keys-stack key (via its cross-stack output). */
+const refersTo = (value: unknown, keyId: 'DataKey' | 'LogsKey' | 'AuditKey') =>
+  JSON.stringify(value).includes(`Keys${keyId}`);
+
+describe('Data stack', () => {
+  const template = templateOf('data');
+  const db = only(template, 'AWS::RDS::DBInstance');
+
+  describe('EncryptedDatabase', () => {
+    test('PostgreSQL 18, Multi-AZ, the configured class, gp3, retained', () => {
+      expect(db.Properties).toMatchObject({
+        Engine: 'postgres',
+        EngineVersion: '18',
+        MultiAZ: true,
+        DBInstanceClass: 'db.m6i.large',
+        DBInstanceIdentifier: 'hipaa-kit-example-postgres',
+        StorageType: 'gp3',
+        AllocatedStorage: '50',
+        DBName: 'messaging',
+      });
+      expect(db.DeletionPolicy).toBe('Retain');
+      expect(db.UpdateReplacePolicy).toBe('Retain');
+    });
+
+    test('storage encrypted with the data key', () => {
+      expect(db.Properties.StorageEncrypted).toBe(true);
+      expect(refersTo(db.Properties.KmsKeyId, 'DataKey')).toBe(true);
+    });
+
+    test('IAM auth and an RDS-managed master secret under the data key, no password in the template', () => {
+      expect(db.Properties.EnableIAMDatabaseAuthentication).toBe(true);
+      expect(db.Properties.ManageMasterUserPassword).toBe(true);
+      expect(refersTo(db.Properties.MasterUserSecret.KmsKeyId, 'DataKey')).toBe(true);
+      expect(db.Properties.MasterUserPassword).toBeUndefined();
+      expect(db.Properties.MasterUsername).toBe('kit_admin');
+    });
+
+    test('no rotation Lambda and no CDK-generated secret (RDS rotates the managed secret itself)', () => {
+      template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+      template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+      template.resourceCountIs('AWS::Lambda::Function', 0);
+      template.resourceCountIs('AWS::Serverless::Application', 0);
+    });
+
+    test('non-default port, deletion protection, 35-day backups, snapshot tags, minor upgrades', () => {
+      expect(db.Properties).toMatchObject({
+        Port: '5532',
+        DeletionProtection: true,
+        BackupRetentionPeriod: 35,
+        CopyTagsToSnapshot: true,
+        AutoMinorVersionUpgrade: true,
+        AllowMajorVersionUpgrade: false,
+        PubliclyAccessible: false,
+        CACertificateIdentifier: 'rds-ca-rsa2048-g1',
+      });
+    });
+
+    test('port and backup retention follow the config', () => {
+      const other = only(
+        templateOf('data', { database: { port: 6543, backupRetentionDays: 14 } }),
+        'AWS::RDS::DBInstance',
+      );
+      expect(other.Properties.Port).toBe('6543');
+      expect(other.Properties.BackupRetentionPeriod).toBe(14);
+    });
+
+    test('Performance Insights with the data key, enhanced monitoring every 60 s', () => {
+      expect(db.Properties.EnablePerformanceInsights).toBe(true);
+      expect(refersTo(db.Properties.PerformanceInsightsKMSKeyId, 'DataKey')).toBe(true);
+      expect(db.Properties.MonitoringInterval).toBe(60);
+      const [roleId] = db.Properties.MonitoringRoleArn['Fn::GetAtt'];
+      const role = template.toJSON().Resources[roleId];
+      expect(role.Properties.AssumeRolePolicyDocument.Statement[0]).toMatchObject({
+        Principal: { Service: 'monitoring.rds.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+      });
+    });
+
+    test('exports postgresql and upgrade logs into pre-created CMK log groups it waits for', () => {
+      expect(db.Properties.EnableCloudwatchLogsExports).toEqual(['postgresql', 'upgrade']);
+      for (const type of ['postgresql', 'upgrade']) {
+        const group = only(template, 'AWS::Logs::LogGroup', {
+          Properties: { LogGroupName: `/aws/rds/instance/hipaa-kit-example-postgres/${type}` },
+        });
+        expect(refersTo(group.Properties.KmsKeyId, 'LogsKey')).toBe(true);
+        expect(group.Properties.RetentionInDays).toBe(731);
+        expect(group.DeletionPolicy).toBe('Retain');
+        expect(db.DependsOn).toContain(group.logicalId);
+      }
+      const osMetrics = only(template, 'AWS::Logs::LogGroup', { Properties: { LogGroupName: 'RDSOSMetrics' } });
+      expect(db.DependsOn).toContain(osMetrics.logicalId);
+    });
+
+    test('parameter group forces TLS and loads pgaudit without logging bound values', () => {
+      const params = only(template, 'AWS::RDS::DBParameterGroup');
+      expect(db.Properties.DBParameterGroupName).toEqual({ Ref: params.logicalId });
+      expect(params.Properties.Family).toBe('postgres18');
+      expect(params.Properties.Parameters).toMatchObject({
+        'rds.force_ssl': '1',
+        'pgaudit.log': 'ddl,role',
+        'pgaudit.log_parameter': '0',
+        'pgaudit.role': 'rds_pgaudit',
+      });
+      expect(params.Properties.Parameters.shared_preload_libraries.split(',')).toContain('pgaudit');
+    });
+
+    test('sits in the isolated subnets', () => {
+      const subnets = only(template, 'AWS::RDS::DBSubnetGroup');
+      expect(db.Properties.DBSubnetGroupName).toEqual({ Ref: subnets.logicalId });
+      const ids = JSON.stringify(subnets.Properties.SubnetIds);
+      expect(ids).toMatch(/Isolated/);
+      expect(ids).not.toMatch(/Private|Public/);
+    });
+
+    test('its security group opens nothing by itself and has no egress', () => {
+      const sg = only(template, 'AWS::EC2::SecurityGroup');
+      expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
+      expect(sg.Properties.SecurityGroupEgress).toEqual([
+        expect.objectContaining({ CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic' }),
+      ]);
+      expect(db.Properties.VPCSecurityGroups).toEqual([{ 'Fn::GetAtt': [sg.logicalId, 'GroupId'] }]);
+    });
+
+    test('storage and CPU alarms notify the ops topic', () => {
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+      expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['CPUUtilization', 'FreeStorageSpace']);
+      for (const alarm of alarms) expect(JSON.stringify(alarm.Properties.AlarmActions)).toMatch(/OpsTopic/);
+    });
+
+    test('exposes the managed secret and the instance for the service and bastion stacks', () => {
+      const kit = buildTestKit();
+      expect(kit.data.databaseSecret).toBeDefined();
+      expect(kit.data.database.secret).toBe(kit.data.databaseSecret);
+      expect(kit.data.databaseSecret.encryptionKey).toBe(kit.keys.keys.dataKey);
+    });
+  });
+
+  describe('PhiBucket', () => {
+    const bucket = only(template, 'AWS::S3::Bucket');
+
+    test('has the fixed name the audit trail selects data events for', () => {
+      expect(bucket.Properties.BucketName).toBe('hipaa-kit-example-phi-123456789012-us-east-1');
+    });
+
+    test('SSE-KMS with the data key and an S3 Bucket Key', () => {
+      const sse = bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0];
+      expect(sse.BucketKeyEnabled).toBe(true);
+      expect(sse.ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+      expect(refersTo(sse.ServerSideEncryptionByDefault.KMSMasterKeyID, 'DataKey')).toBe(true);
+    });
+
+    test('versioned, public access blocked, ACLs disabled, no CORS, retained', () => {
+      expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(bucket.Properties.OwnershipControls.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+      expect(bucket.Properties.CorsConfiguration).toBeUndefined();
+      expect(bucket.DeletionPolicy).toBe('Retain');
+    });
+
+    test('server access logs go to the audit stack access-log bucket', () => {
+      expect(bucket.Properties.LoggingConfiguration.LogFilePrefix).toBe('phi-bucket/');
+      expect(JSON.stringify(bucket.Properties.LoggingConfiguration.DestinationBucketName)).toMatch(/AccessLogsBucket/);
+    });
+
+    test('noncurrent versions expire; incomplete uploads are aborted', () => {
+      expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual([
+        expect.objectContaining({
+          Status: 'Enabled',
+          NoncurrentVersionExpiration: { NoncurrentDays: 90 },
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        }),
+      ]);
+    });
+
+    test('is tagged as PHI', () => {
+      expect(bucket.Properties.Tags).toContainEqual({
+        Key: PHI_CLASSIFICATION_TAG.key,
+        Value: PHI_CLASSIFICATION_TAG.value,
+      });
+      expect(PHI_CLASSIFICATION_TAG).toEqual({ key: 'hipaa-kit:data-classification', value: 'phi' });
+    });
+
+    test('denies non-TLS, TLS below 1.2, and uploads under any encryption but the data key', () => {
+      const policy = only(template, 'AWS::S3::BucketPolicy');
+      const statements = policy.Properties.PolicyDocument.Statement;
+      expect(statements).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          expect.objectContaining({ Effect: 'Deny', Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
+          expect.objectContaining({
+            Sid: 'DenyNonKmsEncryption',
+            Effect: 'Deny',
+            Action: 's3:PutObject',
+            Condition: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+          }),
+        ]),
+      );
+      const otherKeys = statements.find((s: { Sid?: string }) => s.Sid === 'DenyOtherKmsKeys');
+      expect(
+        refersTo(
+          otherKeys.Condition.StringNotEqualsIfExists['s3:x-amz-server-side-encryption-aws-kms-key-id'],
+          'DataKey',
+        ),
+      ).toBe(true);
+    });
+  });
+
+  describe('KitBackupPlan', () => {
+    const vault = only(template, 'AWS::Backup::BackupVault');
+
+    test('vault encrypted with the data key and retained; no lock unless configured', () => {
+      expect(vault.Properties.BackupVaultName).toBe('hipaa-kit-example-vault');
+      expect(refersTo(vault.Properties.EncryptionKeyArn, 'DataKey')).toBe(true);
+      expect(vault.Properties.LockConfiguration).toBeUndefined();
+      expect(vault.DeletionPolicy).toBe('Retain');
+    });
+
+    test('vault lock (governance) keeps recovery points for the configured retention', () => {
+      const locked = only(
+        templateOf('data', { backup: { vaultLock: true, retentionDays: 90 } }),
+        'AWS::Backup::BackupVault',
+      );
+      expect(locked.Properties.LockConfiguration).toEqual({ MinRetentionDays: 90 });
+    });
+
+    test('daily plan keeps recovery points for backup.retentionDays', () => {
+      template.hasResourceProperties('AWS::Backup::BackupPlan', {
+        BackupPlan: {
+          BackupPlanName: 'hipaa-kit-example-daily',
+          BackupPlanRule: [
+            Match.objectLike({
+              RuleName: 'Daily',
+              ScheduleExpression: 'cron(0 5 * * ? *)',
+              Lifecycle: { DeleteAfterDays: 35 },
+              TargetBackupVault: { 'Fn::GetAtt': [vault.logicalId, 'BackupVaultName'] },
+            }),
+          ],
+        },
+      });
+    });
+
+    test('selects the database and the PHI bucket', () => {
+      const selection = only(template, 'AWS::Backup::BackupSelection');
+      const resources = JSON.stringify(selection.Properties.BackupSelection.Resources);
+      expect(resources).toContain(`{"Ref":"${db.logicalId}"}`);
+      const bucketId = only(template, 'AWS::S3::Bucket').logicalId;
+      expect(resources).toContain(`{"Fn::GetAtt":["${bucketId}","Arn"]}`);
+    });
+
+    test('its role is assumable by AWS Backup of this account and carries the S3 backup policy', () => {
+      const selection = only(template, 'AWS::Backup::BackupSelection');
+      const [roleId] = selection.Properties.BackupSelection.IamRoleArn['Fn::GetAtt'];
+      const role = template.toJSON().Resources[roleId];
+      expect(role.Properties.AssumeRolePolicyDocument.Statement[0]).toMatchObject({
+        Principal: { Service: 'backup.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+      });
+      const policies = JSON.stringify(role.Properties.ManagedPolicyArns);
+      expect(policies).toContain(':iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup');
+      expect(policies).toContain(':iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup');
+    });
+  });
+
+  test('no inline IAM policies (the HIPAA and NIST packs refuse them)', () => {
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+  });
+
+  test('every log group is CMK-encrypted with explicit retention and retained', () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(3);
+    for (const group of groups) {
+      expect(refersTo(group.Properties.KmsKeyId, 'LogsKey')).toBe(true);
+      expect(group.Properties.RetentionInDays).toBe(731);
+      expect(group.DeletionPolicy).toBe('Retain');
+    }
+  });
+});
