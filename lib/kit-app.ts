@@ -32,6 +32,7 @@ export function buildKit(app: App, config: KitConfig) {
     keys,
     vpc: network.vpc,
     database: data.database,
+    databaseSecret: data.databaseSecret,
     phiBucket: data.phiBucket,
     accessLogsBucket: audit.accessLogsBucket,
     opsTopic: audit.opsTopic,

@@ -1,25 +1,141 @@
+import * as path from 'node:path';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { Ec2ContainerCluster } from '../constructs/ec2-container-cluster';
 import { KitKeys } from '../constructs/kit-keys';
+import { MessagingService } from '../constructs/messaging-service';
+import { LoadBalancerCertificate, SecureLoadBalancer } from '../constructs/secure-load-balancer';
+import { WebAcl } from '../constructs/web-acl';
+import { KitConfig } from './config';
 import { IdentityStack } from './identity-stack';
 import { KitStack, KitStackProps } from './kit-stack';
+import { kitNames } from './naming';
 
 export interface ServiceStackProps extends KitStackProps {
   readonly keys: KitKeys;
   readonly vpc: ec2.IVpc;
   readonly database: rds.DatabaseInstance;
+  /** RDS-managed master secret of `database` (JSON `username`/`password`). */
+  readonly databaseSecret: secretsmanager.ISecret;
   readonly phiBucket: s3.IBucket;
   readonly accessLogsBucket: s3.IBucket;
   readonly opsTopic: sns.ITopic;
   readonly identity: IdentityStack;
+  /** The messaging service's source (its Dockerfile is built as an image asset). @default - the repo's service/ */
+  readonly serviceSourceDirectory?: string;
 }
 
-/** SKELETON (helper K4 replaces): ECS on EC2, the messaging service, ALB and WAF. */
+/**
+ * The messaging service (stateless): ECS on EC2 hosts in the private subnets, the service tasks, and the
+ * internet-facing ALB behind a WAF web ACL.
+ */
 export class ServiceStack extends KitStack {
+  readonly containerCluster: Ec2ContainerCluster;
+  readonly messagingService: MessagingService;
+  readonly loadBalancer: SecureLoadBalancer;
+  readonly webAcl: WebAcl;
+
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, { ...props, stateful: false });
+    const { config, keys, identity } = props;
+    const names = kitNames(config);
+    const namePrefix = `hipaa-kit-${config.profileName.toLowerCase()}`;
+    const svc = config.service;
+
+    this.containerCluster = new Ec2ContainerCluster(this, 'ContainerCluster', {
+      vpc: props.vpc,
+      clusterName: `${namePrefix}-cluster`,
+      instanceType: svc.instanceType,
+      volumeKey: keys.dataKey,
+      // One host per AZ at least; awsvpc tasks need an ENI each, so in the worst case one task per host,
+      // plus room for a rolling deployment (maxHealthyPercent 200).
+      minCapacity: config.availabilityZones.length,
+      maxCapacity: svc.maxCount + svc.desiredCount,
+      notificationTopic: props.opsTopic,
+    });
+
+    const userPool = identity.userPool;
+    const issuer = userPool.userPoolProviderUrl;
+    this.messagingService = new MessagingService(this, 'MessagingService', {
+      cluster: this.containerCluster.cluster,
+      capacityProviderName: this.containerCluster.capacityProvider.capacityProviderName,
+      vpc: props.vpc,
+      sourceDirectory: props.serviceSourceDirectory ?? path.join(__dirname, '..', 'service'),
+      imageUri: svc.imageUri,
+      cpuArchitecture: new ec2.InstanceType(svc.instanceType).architecture,
+      cpuUnits: svc.cpuUnits,
+      memoryMiB: svc.memoryMiB,
+      desiredCount: svc.desiredCount,
+      maxCount: svc.maxCount,
+      dataKey: keys.dataKey,
+      logsKey: keys.logsKey,
+      logRetentionDays: config.logRetentionDays,
+      database: props.database,
+      databaseSecret: props.databaseSecret,
+      databaseName: config.database.databaseName,
+      databasePort: config.database.port,
+      auth: {
+        issuer,
+        jwksUri: `${issuer}/.well-known/jwks.json`,
+        audience: identity.userPoolClient.userPoolClientId,
+      },
+      directoryMode: config.directoryMode,
+      bannerText: svc.bannerText,
+      // The ALB is the only proxy, and it lives inside the VPC.
+      trustedProxyCidr: config.vpcCidr,
+      platformApplicationArns: identity.platformApplicationArns,
+      phiBucketName: names.phiBucketName,
+      opsTopic: props.opsTopic,
+    });
+
+    this.containerCluster.addCapacityDependency(this.messagingService.service);
+
+    this.loadBalancer = new SecureLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      certificate: certificateOf(config),
+      accessLogsBucket: props.accessLogsBucket,
+      accessLogsPrefix: `alb/${namePrefix}`,
+    });
+    this.loadBalancer.httpsListener.addTargets('Service', {
+      port: this.messagingService.containerPort,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targets: [this.messagingService.service],
+      deregistrationDelay: Duration.seconds(30),
+      healthCheck: {
+        path: '/health',
+        healthyHttpCodes: '200',
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(5),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 3,
+      },
+    });
+
+    this.webAcl = new WebAcl(this, 'WebAcl', {
+      name: `${namePrefix}-alb`,
+      resourceArn: this.loadBalancer.loadBalancer.loadBalancerArn,
+      rateLimitPer5Min: svc.wafRateLimitPer5Min,
+      logsKey: keys.logsKey,
+      logRetentionDays: config.logRetentionDays,
+      serviceEnforcesBodyLimit: true,
+    });
+
+    new CfnOutput(this, 'ServiceUrl', { value: `https://${this.loadBalancer.endpointName}` });
   }
+}
+
+function certificateOf(config: KitConfig): LoadBalancerCertificate {
+  if (config.certificateArn) return { certificateArn: config.certificateArn };
+  // validateConfig guarantees the domain triple when there is no certificate ARN.
+  return {
+    domainName: config.domainName!,
+    hostedZoneId: config.hostedZoneId!,
+    hostedZoneName: config.hostedZoneName!,
+  };
 }

@@ -1,0 +1,390 @@
+import { Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecrRepo from 'aws-cdk-lib/aws-ecr';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { acknowledge } from '../lib/acknowledge';
+import { partitionOf } from './defaults';
+import { EncryptedLogGroup } from './encrypted-log-group';
+
+/** Everything the service needs to verify Cognito (or any OIDC) tokens. */
+export interface ServiceAuthSettings {
+  /** Token issuer, e.g. `https://cognito-idp.<region>.amazonaws.com/<userPoolId>`. */
+  readonly issuer: string;
+  /** JWKS URL of the issuer. */
+  readonly jwksUri: string;
+  /** Accepted audience (Cognito app client id). */
+  readonly audience: string;
+}
+
+export interface MessagingServiceProps {
+  readonly cluster: ecs.ICluster;
+  /** Capacity provider the tasks are placed on (EC2; never Fargate). */
+  readonly capacityProviderName: string;
+  readonly vpc: ec2.IVpc;
+  /** The service's source directory, built as a Docker image asset (its Dockerfile). */
+  readonly sourceDirectory: string;
+  /** Run this existing image instead of building `sourceDirectory`. @default - build `sourceDirectory` */
+  readonly imageUri?: string;
+  /** CPU architecture of the container hosts, for the image build. @default x86_64 */
+  readonly cpuArchitecture?: ec2.InstanceArchitecture;
+  /** Port the container listens on (the service's `PORT`). @default 8080 */
+  readonly containerPort?: number;
+  readonly cpuUnits: number;
+  readonly memoryMiB: number;
+  /** Number of tasks, at least 2 (spread over AZs). */
+  readonly desiredCount: number;
+  /** Upper bound for CPU-based autoscaling. */
+  readonly maxCount: number;
+  /** Envelope-encryption key (`KMS_KEY_ID`); also the key of the PHI bucket, the DB secret and the ops topic. */
+  readonly dataKey: kms.IKey;
+  readonly logsKey: kms.IKey;
+  readonly logRetentionDays: number;
+  readonly database: rds.IDatabaseInstance;
+  /** RDS-managed master secret (JSON `username`/`password`), injected as `DB_USERNAME`/`DB_PASSWORD`. */
+  readonly databaseSecret: secretsmanager.ISecret;
+  readonly databaseName: string;
+  /** The database's (non-default) port. */
+  readonly databasePort: number;
+  readonly auth: ServiceAuthSettings;
+  readonly directoryMode: 'enterprise' | 'public';
+  readonly bannerText: string;
+  /** Addresses whose `X-Forwarded-For` the service believes (the ALB's subnets). */
+  readonly trustedProxyCidr: string;
+  /** Session idle timeout (pillar P14). @default 900 */
+  readonly idleTimeoutSeconds?: number;
+  /** SNS platform applications for push; none configured disables push. @default - push off */
+  readonly platformApplicationArns?: { readonly apns?: string; readonly fcm?: string };
+  /** Name of the PHI attachments bucket (objects readable/writable by the service). */
+  readonly phiBucketName: string;
+  /** Ops/security topic the service may publish to. */
+  readonly opsTopic: sns.ITopic;
+}
+
+/**
+ * The messaging service on ECS/EC2: an `awsvpc` task (read-only root filesystem, non-root user, all Linux
+ * capabilities dropped, secrets from Secrets Manager, logs to a CMK log group) and a service of at least two
+ * tasks spread over AZs, with a rollback circuit breaker and CPU autoscaling.
+ * Roles carry customer-managed policies written here, scoped to the named resources.
+ */
+export class MessagingService extends Construct {
+  readonly service: ecs.Ec2Service;
+  readonly taskDefinition: ecs.Ec2TaskDefinition;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly logGroup: EncryptedLogGroup;
+  readonly containerPort: number;
+
+  constructor(scope: Construct, id: string, props: MessagingServiceProps) {
+    super(scope, id);
+    const { account, region } = Stack.of(this);
+    const partition = partitionOf(region);
+    this.containerPort = props.containerPort ?? 8080;
+    const idleTimeoutSeconds = props.idleTimeoutSeconds ?? 900;
+    if (!Number.isInteger(idleTimeoutSeconds) || idleTimeoutSeconds < 1 || idleTimeoutSeconds > 900) {
+      throw new Error(`idleTimeoutSeconds: ${idleTimeoutSeconds} must be 1 to 900 (automatic logoff, pillar P14)`);
+    }
+    if (props.desiredCount < 2 || props.maxCount < props.desiredCount) {
+      throw new Error(
+        `desiredCount/maxCount: ${props.desiredCount}/${props.maxCount}; run at least 2 tasks and maxCount >= desiredCount`,
+      );
+    }
+
+    this.logGroup = new EncryptedLogGroup(this, 'LogGroup', {
+      encryptionKey: props.logsKey,
+      retentionDays: props.logRetentionDays,
+    });
+
+    const { image, repositoryArn } = this.resolveImage(props, partition);
+
+    // Confused-deputy guard on the task role, as the ECS task-role docs show. The execution role keeps the plain
+    // service trust: the agent assumes it to pull and log, and the docs give no such conditions for it.
+    const ecsTasksOfThisAccount = new iam.ServicePrincipal('ecs-tasks.amazonaws.com', {
+      conditions: {
+        ArnLike: { 'aws:SourceArn': `arn:${partition}:ecs:${region}:${account}:*` },
+        StringEquals: { 'aws:SourceAccount': account },
+      },
+    });
+
+    // CDK would add its own grants to the execution role as an inline DefaultPolicy; the managed policy below
+    // carries exactly the pull, log and secret permissions instead.
+    const executionRole = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'Messaging service task execution: pull the image, write logs, read the DB secret',
+    });
+    const executionStatements = [
+      new iam.PolicyStatement({
+        sid: 'WriteContainerLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroup.logGroupArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadDatabaseSecret',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [props.databaseSecret.secretArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DecryptDatabaseSecret',
+        actions: ['kms:Decrypt'],
+        resources: [props.dataKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+      }),
+    ];
+    if (repositoryArn) {
+      executionStatements.push(
+        new iam.PolicyStatement({
+          sid: 'PullServiceImage',
+          actions: ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'],
+          resources: [repositoryArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'EcrAuthorizationToken',
+          actions: ['ecr:GetAuthorizationToken'],
+          resources: ['*'],
+        }),
+      );
+    }
+    const executionPolicy = new iam.ManagedPolicy(this, 'ExecutionPolicy', {
+      description: 'Messaging service task execution',
+      roles: [executionRole],
+      statements: executionStatements,
+    });
+    if (repositoryArn) {
+      acknowledge(
+        executionPolicy,
+        'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        'ecr:GetAuthorizationToken supports no resource-level permissions; it is the only action on "*" and ' +
+          'image layers can be pulled only from the one service repository named in this policy.',
+      );
+    }
+
+    const taskRole = new iam.Role(this, 'TaskRole', {
+      assumedBy: ecsTasksOfThisAccount,
+      description: 'Messaging service: envelope encryption, PHI attachments, push publishing',
+    });
+    const phiObjects = `arn:${partition}:s3:::${props.phiBucketName}/*`;
+    const taskStatements = [
+      new iam.PolicyStatement({
+        sid: 'EnvelopeEncryption',
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [props.dataKey.keyArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'PhiAttachments',
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [phiObjects],
+      }),
+      new iam.PolicyStatement({
+        sid: 'OpsNotifications',
+        actions: ['sns:Publish'],
+        resources: [props.opsTopic.topicArn],
+      }),
+    ];
+    const platformApps = Object.values(props.platformApplicationArns ?? {}).filter((a): a is string => !!a);
+    const endpointArns = platformApps.map(endpointArnPattern);
+    if (platformApps.length > 0) {
+      taskStatements.push(
+        new iam.PolicyStatement({
+          sid: 'RegisterDevices',
+          actions: ['sns:CreatePlatformEndpoint'],
+          resources: platformApps,
+        }),
+        new iam.PolicyStatement({
+          sid: 'PushToRegisteredDevices',
+          actions: ['sns:Publish', 'sns:GetEndpointAttributes', 'sns:SetEndpointAttributes', 'sns:DeleteEndpoint'],
+          resources: endpointArns,
+        }),
+      );
+    }
+    const taskPolicy = new iam.ManagedPolicy(this, 'TaskPolicy', {
+      description: 'Messaging service task',
+      roles: [taskRole],
+      statements: taskStatements,
+    });
+    acknowledge(
+      taskPolicy,
+      `AwsSolutions::AwsSolutions-IAM5[Resource::${phiObjects}]`,
+      'Attachment object keys are created per upload, so the service is scoped to objects of the one PHI bucket ' +
+        '(Get/Put only, no delete or list); the bucket is SSE-KMS, versioned and covered by CloudTrail data events.',
+    );
+    // The kit's platform application ARNs are deterministic strings; a token ARN would surface as an open finding.
+    for (const endpoints of endpointArns.filter((arn) => !Token.isUnresolved(arn))) {
+      acknowledge(
+        taskPolicy,
+        `AwsSolutions::AwsSolutions-IAM5[Resource::${endpoints}]`,
+        "SNS endpoint ARNs are created per device at run time, so push is scoped to the endpoints of the kit's own " +
+          'platform application; payloads carry ids and a generic text only (no PHI).',
+      );
+    }
+
+    this.taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', {
+      networkMode: ecs.NetworkMode.AWS_VPC,
+      taskRole,
+      executionRole: executionRole.withoutPolicyUpdates(),
+    });
+
+    const push = props.platformApplicationArns ?? {};
+    const environment: Record<string, string> = {
+      NODE_ENV: 'production',
+      PORT: String(this.containerPort),
+      LOG_LEVEL: 'info',
+      AWS_REGION: region,
+      KMS_KEY_ID: props.dataKey.keyArn,
+      AUTH_ISSUER: props.auth.issuer,
+      AUTH_JWKS_URI: props.auth.jwksUri,
+      AUTH_AUDIENCE: props.auth.audience,
+      IDLE_TIMEOUT_SECONDS: String(idleTimeoutSeconds),
+      DIRECTORY_MODE: props.directoryMode,
+      BANNER_TEXT: props.bannerText,
+      TRUST_PROXY: props.trustedProxyCidr,
+      DB_HOST: props.database.dbInstanceEndpointAddress,
+      DB_PORT: String(props.databasePort),
+      DB_NAME: props.databaseName,
+      DB_SSL: 'verify-full',
+      MIGRATE_ON_START: 'true',
+      PUSH_MODE: platformApps.length > 0 ? 'sns' : 'disabled',
+      ...(push.apns ? { SNS_APNS_PLATFORM_APPLICATION_ARN: push.apns } : {}),
+      ...(push.fcm ? { SNS_FCM_PLATFORM_APPLICATION_ARN: push.fcm } : {}),
+    };
+
+    // Imported by ARN without its key: a grant through the key object would write this stack's role into the
+    // Keys stack's key policy (a cross-stack cycle). The execution policy above carries secret and key access.
+    const dbSecret = secretsmanager.Secret.fromSecretCompleteArn(
+      this,
+      'DatabaseSecret',
+      props.databaseSecret.secretArn,
+    );
+
+    const linuxParameters = new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true });
+    linuxParameters.dropCapabilities(ecs.Capability.ALL);
+    // The root filesystem is read-only; the service's only scratch space is a small in-memory /tmp.
+    linuxParameters.addTmpfs({
+      containerPath: '/tmp',
+      size: 64,
+      mountOptions: [ecs.TmpfsMountOption.NOEXEC, ecs.TmpfsMountOption.NOSUID, ecs.TmpfsMountOption.NODEV],
+    });
+
+    this.taskDefinition.addContainer('Service', {
+      image,
+      cpu: props.cpuUnits,
+      memoryLimitMiB: props.memoryMiB,
+      essential: true,
+      readonlyRootFilesystem: true,
+      user: SERVICE_USER,
+      privileged: false,
+      linuxParameters,
+      portMappings: [{ containerPort: this.containerPort, protocol: ecs.Protocol.TCP }],
+      environment,
+      secrets: {
+        DB_USERNAME: ecs.Secret.fromSecretsManager(dbSecret, 'username'),
+        DB_PASSWORD: ecs.Secret.fromSecretsManager(dbSecret, 'password'),
+      },
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'service', logGroup: this.logGroup.logGroup }),
+      healthCheck: {
+        // The image is node:slim (no curl); Node's fetch probes the unauthenticated /health route.
+        command: [
+          'CMD',
+          'node',
+          '-e',
+          `fetch('http://127.0.0.1:${this.containerPort}/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+        ],
+        interval: Duration.seconds(30),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(60),
+      },
+      stopTimeout: Duration.seconds(30),
+    });
+    acknowledge(
+      this.taskDefinition,
+      'AwsSolutions::AwsSolutions-ECS2',
+      'The container environment holds only non-secret settings (endpoints, ids, banner, modes); the database ' +
+        'credentials come from the RDS-managed Secrets Manager secret via ECS secrets, never as plain values.',
+    );
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Messaging service tasks: inbound only from the load balancer; outbound to the DB and HTTPS',
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs and the JWKS URL');
+    // Initiated from this side so CDK puts the DB security group's ingress rule in this stack (no cycle).
+    // The concrete port keeps the rules readable for the nag rules (the DB's own port is a cross-stack token).
+    this.securityGroup.connections.allowTo(
+      props.database,
+      ec2.Port.tcp(props.databasePort),
+      'Messaging service tasks to the database',
+    );
+
+    this.service = new ecs.Ec2Service(this, 'Resource', {
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: props.desiredCount,
+      capacityProviderStrategies: [{ capacityProvider: props.capacityProviderName, weight: 1 }],
+      placementStrategies: [
+        ecs.PlacementStrategy.spreadAcross(ecs.BuiltInAttributes.AVAILABILITY_ZONE),
+        ecs.PlacementStrategy.spreadAcrossInstances(),
+      ],
+      circuitBreaker: { enable: true, rollback: true },
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      securityGroups: [this.securityGroup],
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      assignPublicIp: false,
+      enableExecuteCommand: false,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      enableECSManagedTags: true,
+      healthCheckGracePeriod: Duration.seconds(90),
+    });
+
+    const scaling = this.service.autoScaleTaskCount({
+      minCapacity: props.desiredCount,
+      maxCapacity: props.maxCount,
+    });
+    scaling.scaleOnCpuUtilization('CpuScaling', {
+      targetUtilizationPercent: 60,
+      scaleInCooldown: Duration.minutes(5),
+      scaleOutCooldown: Duration.minutes(1),
+    });
+  }
+
+  /** The container image, and the ECR repository the execution role may pull from (none for non-ECR images). */
+  private resolveImage(props: MessagingServiceProps, partition: string) {
+    if (props.imageUri) {
+      const ecrImage =
+        /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([\w.-]+)|@(sha256:[0-9a-f]{64}))$/;
+      const ecr = ecrImage.exec(props.imageUri);
+      if (!ecr) return { image: ecs.ContainerImage.fromRegistry(props.imageUri), repositoryArn: undefined };
+      const repositoryArn = `arn:${partition}:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`;
+      const repository = ecrRepo.Repository.fromRepositoryArn(this, 'ImageRepository', repositoryArn);
+      return { image: ecs.ContainerImage.fromEcrRepository(repository, ecr[4] ?? ecr[5]), repositoryArn };
+    }
+    const asset = new ecrAssets.DockerImageAsset(this, 'Image', {
+      directory: props.sourceDirectory,
+      // Keep the build context to what the Dockerfile needs (and the asset hash stable).
+      exclude: ['node_modules', 'dist', 'scratch', 'coverage', '.git', '*.log', '.env*'],
+      platform:
+        props.cpuArchitecture === ec2.InstanceArchitecture.ARM_64
+          ? ecrAssets.Platform.LINUX_ARM64
+          : ecrAssets.Platform.LINUX_AMD64,
+    });
+    return { image: ecs.ContainerImage.fromDockerImageAsset(asset), repositoryArn: asset.repository.repositoryArn };
+  }
+}
+
+/** The non-root user of service/Dockerfile (node's `node` user). */
+export const SERVICE_USER = '1000:1000';
+
+/** `arn:...:app/<PLATFORM>/<name>` → `arn:...:endpoint/<PLATFORM>/<name>/*` (works for tokens too). */
+function endpointArnPattern(platformApplicationArn: string): string {
+  if (!Token.isUnresolved(platformApplicationArn)) {
+    return `${platformApplicationArn.replace(':app/', ':endpoint/')}/*`;
+  }
+  const parts = Fn.split(':app/', platformApplicationArn, 2);
+  return Fn.join('', [Fn.select(0, parts), ':endpoint/', Fn.select(1, parts), '/*']);
+}
