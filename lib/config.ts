@@ -120,8 +120,12 @@ const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const EC2_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
-const SSH_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/;
+/** EC2 imports only ED25519 and RSA public keys. */
+const SSH_KEY = /^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/;
 const IMAGE_URI = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/;
+
+/** Each admin CIDR takes one rule of the public NACL, whose 20 inbound rules also hold 80, 443, VPC and ephemeral. */
+export const MAX_ADMIN_CIDRS = 15;
 
 /** EC2 families that cannot run as dedicated instances (field notes: only T3 burstables can). */
 const NO_DEDICATED_EC2 = /^(t2|t3a|t4g)\./;
@@ -179,6 +183,12 @@ export function validateConfig(c: KitConfig): KitConfig {
     bad('natGateways', `${c.natGateways} must be a whole number from 1 to the number of availability zones`);
   }
 
+  if ((c.adminCidrs ?? []).length > MAX_ADMIN_CIDRS) {
+    bad(
+      'adminCidrs',
+      `${c.adminCidrs.length} CIDRs do not fit the public network ACL; list at most ${MAX_ADMIN_CIDRS} (summarize ranges or use a VPN)`,
+    );
+  }
   (c.adminCidrs ?? []).forEach((cidr, i) => {
     const prefix = cidrPrefix(cidr);
     if (prefix === undefined) bad(`adminCidrs[${i}]`, `"${cidr}" is not a valid CIDR; write e.g. "203.0.113.10/32"`);
@@ -193,7 +203,10 @@ export function validateConfig(c: KitConfig): KitConfig {
       bad('adminCidrs', 'the bastion is enabled but no admin CIDRs are given; add them or set bastion.enabled=false');
     }
     if (bastion.sshPublicKey !== undefined && !SSH_KEY.test(bastion.sshPublicKey.trim())) {
-      bad('bastion.sshPublicKey', 'is not an OpenSSH public key ("ssh-ed25519 AAAA..."); paste the .pub file line');
+      bad(
+        'bastion.sshPublicKey',
+        'is not an ED25519 or RSA OpenSSH public key (EC2 imports no other type); paste the .pub file line',
+      );
     }
     checkEc2Type('bastion.instanceType', bastion.instanceType);
   }

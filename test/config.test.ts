@@ -78,6 +78,16 @@ describe('config validation', () => {
       /^push\.fcmSecretName: .*never paste the credential/,
     ],
     ['a malformed SSH public key', { bastion: { sshPublicKey: 'hunter2' } }, /^bastion\.sshPublicKey: /],
+    [
+      'an ECDSA key EC2 cannot import',
+      { bastion: { sshPublicKey: 'ecdsa-sha2-nistp256 AAAAE2VjZHNh ops@example.org' } },
+      /^bastion\.sshPublicKey: .*ED25519 or RSA/,
+    ],
+    [
+      'more admin CIDRs than the NACL holds',
+      { adminCidrs: Array.from({ length: 16 }, (_, i) => `198.51.100.${i}/32`) },
+      /^adminCidrs: 16 CIDRs do not fit/,
+    ],
     ['a misspelt field', { adminCidr: ['10.0.0.0/8'] }, /^adminCidr: is not a config field/],
     ['a wrong type', { natGateways: '2' }, /^natGateways: must be a number/],
     [
