@@ -1,6 +1,8 @@
+import { CfnOutput } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
+import { KeyOnlyBastion } from '../constructs/key-only-bastion';
 import { KitKeys } from '../constructs/kit-keys';
 import { KitStack, KitStackProps } from './kit-stack';
 
@@ -10,9 +12,46 @@ export interface BastionStackProps extends KitStackProps {
   readonly database: rds.DatabaseInstance;
 }
 
-/** SKELETON (helper K1 replaces): the key-only SSH bastion. */
+/** The key-only SSH bastion, the admins' one way in (pillars P10, P11, P14, P15), with a path to the database. */
 export class BastionStack extends KitStack {
+  readonly bastion: KeyOnlyBastion;
+
   constructor(scope: Construct, id: string, props: BastionStackProps) {
     super(scope, id, { ...props, stateful: false });
+    const { config } = props;
+
+    this.bastion = new KeyOnlyBastion(this, 'KeyOnlyBastion', {
+      vpc: props.vpc,
+      instanceType: new ec2.InstanceType(config.bastion.instanceType),
+      adminCidrs: config.adminCidrs,
+      sshPublicKey: config.bastion.sshPublicKey,
+      volumeKey: props.keys.dataKey,
+      bannerText: config.service.bannerText,
+      ssmSessionManager: config.bastion.ssmSessionManager,
+    });
+
+    // allowTo from the bastion's side: CDK places both the egress rule and the database SG's ingress rule
+    // in this stack, so the stateful Data stack never depends on the bastion.
+    this.bastion.connections.allowTo(
+      props.database,
+      ec2.Port.tcp(config.database.port),
+      'PostgreSQL from the SSH bastion (admin tunnel)',
+    );
+
+    // What an operator needs to connect (README deploy guide): address, instance, and where a created key lives.
+    new CfnOutput(this, 'BastionPublicIp', { value: this.bastion.instance.instancePublicIp });
+    new CfnOutput(this, 'BastionInstanceId', { value: this.bastion.instance.instanceId });
+    if (this.bastion.sessionDocument) {
+      new CfnOutput(this, 'BastionSessionDocument', {
+        description: 'aws ssm start-session --target <BastionInstanceId> --document-name <this>',
+        value: this.bastion.sessionDocument.ref,
+      });
+    }
+    if (!config.bastion.sshPublicKey) {
+      new CfnOutput(this, 'BastionPrivateKeyParameter', {
+        description: 'SSM SecureString holding the private key EC2 created (aws ssm get-parameter --with-decryption)',
+        value: this.bastion.keyPair.privateKey.parameterName,
+      });
+    }
   }
 }
