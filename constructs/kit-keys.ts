@@ -62,6 +62,17 @@ export class KitKeys extends Construct {
       }),
     );
 
+    // SNS itself publishes mobile-push platform-application events to the CMK-encrypted push events topic.
+    this.dataKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SnsPlatformApplicationEventsToEncryptedTopic',
+        principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: sourceAccount,
+      }),
+    );
+
     this.logsKey = this.newKey('LogsKey', `${props.aliasPrefix}/logs`, 'CloudWatch Logs');
     this.logsKey.addToResourcePolicy(
       new iam.PolicyStatement({
