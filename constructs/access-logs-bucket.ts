@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
@@ -50,6 +50,12 @@ export class AccessLogsBucket extends Construct {
         resources: [this.bucket.arnForObjects('*')],
         conditions: { StringNotEquals: { 'aws:SourceAccount': account } },
       }),
+    );
+
+    // The documented SSE-S3 exception the Pillars pack reads (tag values allow no punctuation beyond + - = . _ : / @).
+    Tags.of(this.bucket).add(
+      'hipaa-kit:sse-s3-exception',
+      'S3 server access logs and ALB access logs can only be delivered to SSE-S3 buckets',
     );
 
     const resource = this.bucket.node.defaultChild!;

@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
+import { PillarsChecks } from '../policies/pillars-checks';
 import { AuditStack } from './audit-stack';
 import { BastionStack } from './bastion-stack';
 import { KitConfig } from './config';
@@ -55,6 +56,7 @@ export function registerCompliancePacks(app: App): void {
     new AwsSolutionsChecks(app),
     new HIPAASecurityChecks(app),
     new NIST80053R5Checks(app),
-    // Slot for the kit's own Pillars pack (policies/), which closes the gaps these packs leave.
+    // The kit's own pack: the security pillars the AWS packs leave unchecked (ports, tenancy, MFA, data events, ...).
+    new PillarsChecks(app),
   );
 }

@@ -18,4 +18,12 @@ export abstract class KitStack extends Stack {
     });
     this.config = props.config;
   }
+
+  /**
+   * The zones come from the config. Without this, a Stack with a concrete env asks the CLI to look them up
+   * (and a Vpc checks its zones against that list), which needs AWS credentials at synth.
+   */
+  get availabilityZones(): string[] {
+    return this.config.availabilityZones;
+  }
 }

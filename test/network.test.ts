@@ -1,10 +1,15 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PillarsChecks } from '../policies/pillars-checks';
+import { buildKit } from '../lib/kit-app';
 import { KitKeys } from '../constructs/kit-keys';
 import { HardenedVpc } from '../constructs/hardened-vpc';
 import { KeysStack } from '../lib/keys-stack';
 import { NetworkStack } from '../lib/network-stack';
-import { buildTestKit, testConfig } from './support/kit';
+import { buildTestKit, CDK_JSON_CONTEXT, testConfig } from './support/kit';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Resource = { Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
@@ -300,5 +305,25 @@ describe('NetworkStack (config variations)', () => {
           logRetentionDays: 365,
         }),
     ).toThrow(/admin CIDRs exceed/);
+  });
+});
+
+describe('default tenancy', () => {
+  test('is recorded as an acknowledged Pillars finding, not an open one', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'kit-default-tenancy-'));
+    try {
+      const app = new App({ outdir, context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
+      buildKit(app, testConfig({ tenancy: 'default' }));
+      Validations.of(app).addPlugins(new PillarsChecks(app));
+      app.synth();
+      const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
+      const pillars = report.pluginReports.find((p: { pluginName: string }) => p.pluginName === 'Pillars');
+      expect(pillars.violations).toEqual([]);
+      expect(pillars.suppressedViolations.map((v: { ruleName: string }) => v.ruleName)).toEqual([
+        'Pillars-VPCDedicatedTenancy[InstanceTenancy::default]',
+      ]);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });

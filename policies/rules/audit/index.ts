@@ -1,0 +1,4 @@
+export * from './CloudTrailHardened';
+export * from './S3PhiBucketDataEvents';
+export * from './LogGroupAuditRetention';
+export * from './S3AuditBucketObjectLock';

@@ -1,0 +1,2 @@
+export * from './RDSInBackupSelection';
+export * from './S3PhiBucketInBackupSelection';

@@ -1,0 +1,3 @@
+export * from './EC2BastionSshdHardened';
+export * from './EC2BastionIdleLogoff';
+export * from './EC2KeyPairAndImdsv2';

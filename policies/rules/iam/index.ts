@@ -1,0 +1,2 @@
+export * from './IAMNoWildcardActions';
+export * from './IAMNoAdminManagedPolicies';

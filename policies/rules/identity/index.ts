@@ -1,0 +1,3 @@
+export * from './CognitoMfaRequiredTotpOnly';
+export * from './CognitoShortTokenValidity';
+export * from './CognitoNoUnauthenticatedIdentities';

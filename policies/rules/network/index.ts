@@ -1,0 +1,4 @@
+export * from './VPCDedicatedTenancy';
+export * from './SecurityGroupIngressAllowList';
+export * from './NetworkAclIngressAllowList';
+export * from './DedicatedVpcCompatibleServices';

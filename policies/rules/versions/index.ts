@@ -1,0 +1,3 @@
+export * from './RDSSupportedEngineVersion';
+export * from './LambdaSupportedRuntime';
+export * from './EC2SupportedAmi';
