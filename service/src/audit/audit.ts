@@ -1,0 +1,26 @@
+// Audit rows (pillar P03). Written through hmk.audit(), which the database chains and keeps append-only.
+import type { Queryable } from '../db/pool.js';
+
+export type Outcome = 'ok' | 'denied' | 'invalid' | 'error';
+
+export interface AuditEntry {
+  action: string;
+  targets: string[];
+  ip: string | undefined;
+  userAgent: string | undefined;
+  outcome: Outcome;
+  status: number;
+  requestId: string;
+}
+
+export async function writeAudit(db: Queryable, e: AuditEntry): Promise<void> {
+  await db.query('SELECT hmk.audit($1, $2, $3, $4, $5, $6, $7)',
+    [e.action, e.targets, e.ip ?? null, e.userAgent ?? null, e.outcome, e.status, e.requestId]);
+}
+
+export function outcomeFor(status: number): Outcome {
+  if (status < 400) return 'ok';
+  if (status === 401 || status === 403 || status === 404) return 'denied';
+  if (status < 500) return 'invalid';
+  return 'error';
+}

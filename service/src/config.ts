@@ -1,0 +1,241 @@
+// Typed configuration from the environment. Invalid values raise ConfigError, which names the
+// variable and the fix; main prints that one line and exits without a stack trace.
+import { existsSync } from 'node:fs';
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, fix: string) {
+    super(`${variable}: ${fix}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type DirectoryMode = 'enterprise' | 'public';
+
+export interface DbConfig {
+  /** Connection string, or discrete parts (ECS injects DB_USERNAME/DB_PASSWORD from Secrets Manager). */
+  connectionString?: string;
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+  password?: string;
+  /** PEM bundle for verify-full TLS (the RDS global bundle in the image); undefined = no TLS. */
+  sslCaFile?: string;
+  poolMax: number;
+  migrateOnStart: boolean;
+}
+
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  logLevel: string;
+  db: DbConfig;
+  directoryMode: DirectoryMode;
+  bannerText: string;
+  /** Proxy addresses/CIDRs whose X-Forwarded-For is believed; false = use the socket address. */
+  trustProxy: string[] | false;
+  auth: { issuer: string; jwksUri: string; audience: string[] };
+  idleTimeoutSeconds: number;
+  maxMessageBytes: number;
+  maxGroupSize: number;
+  rateLimitPerMinute: number;
+  /** KMS key for envelope encryption; undefined selects the local keyring (never in production). */
+  kmsKeyId?: string;
+  /** 32-byte base64 master key for the local keyring; random per process when unset. */
+  localMasterKey?: string;
+  dataKeyMaxAgeSeconds: number;
+  dataKeyMaxUses: number;
+  push: {
+    mode: 'sns' | 'sink' | 'disabled';
+    apnsPlatformArn?: string;
+    fcmPlatformArn?: string;
+    sinkFile?: string;
+    pollMs: number;
+    leaseSeconds: number;
+    maxAttempts: number;
+  };
+  awsRegion?: string;
+}
+
+export const DEFAULT_BANNER =
+  'This system contains protected health information. Access is restricted to authorised users; ' +
+  'all activity is logged and monitored. Unauthorised use is prohibited.';
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === '' ? undefined : v;
+}
+
+function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return dflt;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return Number(raw);
+}
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const raw = str(env, name)?.toLowerCase();
+  if (raw === undefined) return dflt;
+  if (['1', 'true', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false (got "${raw}")`);
+}
+
+function required(env: Env, name: string, fix: string): string {
+  const v = str(env, name);
+  if (v === undefined) throw new ConfigError(name, `is required; ${fix}`);
+  return v;
+}
+
+function httpsUrl(env: Env, name: string, production: boolean, fix: string): string {
+  const raw = required(env, name, fix);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an absolute URL (got "${raw}")`);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && (production || !loopback || url.protocol !== 'http:')) {
+    throw new ConfigError(name, 'must use https (plain http is accepted only for a loopback issuer outside production)');
+  }
+  return raw;
+}
+
+function dbConfig(env: Env, production: boolean): DbConfig {
+  const sslMode = str(env, 'DB_SSL') ?? (production ? 'verify-full' : 'disable');
+  if (sslMode !== 'verify-full' && sslMode !== 'disable') {
+    throw new ConfigError('DB_SSL', `must be verify-full or disable (got "${sslMode}")`);
+  }
+  if (production && sslMode !== 'verify-full') {
+    throw new ConfigError('DB_SSL', 'must be verify-full in production (pillar P01)');
+  }
+  let sslCaFile: string | undefined;
+  if (sslMode === 'verify-full') {
+    sslCaFile = str(env, 'DB_SSL_CA_FILE') ?? str(env, 'PGSSLROOTCERT') ?? '/app/certs/rds-global-bundle.pem';
+    if (!existsSync(sslCaFile)) {
+      throw new ConfigError('DB_SSL_CA_FILE', `CA bundle ${sslCaFile} not found; point it at the RDS global bundle`);
+    }
+  }
+  const common = {
+    sslCaFile,
+    poolMax: int(env, 'DB_POOL_MAX', 10, 1, 100),
+    migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+  };
+  const url = str(env, 'DATABASE_URL');
+  if (url) {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new ConfigError('DATABASE_URL', 'must be a postgres:// connection string');
+    }
+    // pg lets URL parameters override the ssl option, which would silently undo DB_SSL.
+    if (/[?&](ssl|sslmode|sslrootcert|sslcert|sslkey)=/i.test(url)) {
+      throw new ConfigError('DATABASE_URL', 'must not carry ssl/sslmode parameters; set DB_SSL (and DB_SSL_CA_FILE) instead');
+    }
+    return { connectionString: url, ...common };
+  }
+  const fix = 'set DATABASE_URL, or DB_HOST/DB_NAME plus DB_USERNAME/DB_PASSWORD (from the RDS-managed secret)';
+  return {
+    host: required(env, 'DB_HOST', fix),
+    port: int(env, 'DB_PORT', 5432, 1, 65535),
+    database: required(env, 'DB_NAME', fix),
+    user: required(env, 'DB_USERNAME', fix),
+    password: required(env, 'DB_PASSWORD', fix),
+    ...common,
+  };
+}
+
+function pushConfig(env: Env, production: boolean): Config['push'] {
+  const mode = str(env, 'PUSH_MODE') ?? (production ? 'sns' : 'sink');
+  if (mode !== 'sns' && mode !== 'sink' && mode !== 'disabled') {
+    throw new ConfigError('PUSH_MODE', `must be sns, sink or disabled (got "${mode}")`);
+  }
+  // The sink only records; in production push is real (sns) or explicitly off (no platform credentials deployed).
+  if (production && mode === 'sink') throw new ConfigError('PUSH_MODE', 'must be sns or disabled in production');
+  const apnsPlatformArn = str(env, 'SNS_APNS_PLATFORM_APPLICATION_ARN');
+  const fcmPlatformArn = str(env, 'SNS_FCM_PLATFORM_APPLICATION_ARN');
+  if (mode === 'sns' && !apnsPlatformArn && !fcmPlatformArn) {
+    throw new ConfigError('SNS_APNS_PLATFORM_APPLICATION_ARN', 'set it and/or SNS_FCM_PLATFORM_APPLICATION_ARN when PUSH_MODE=sns');
+  }
+  return {
+    mode,
+    apnsPlatformArn,
+    fcmPlatformArn,
+    sinkFile: str(env, 'PUSH_SINK_FILE'),
+    pollMs: int(env, 'PUSH_POLL_MS', 250, 10, 60_000),
+    leaseSeconds: int(env, 'PUSH_LEASE_SECONDS', 30, 1, 3600),
+    maxAttempts: int(env, 'PUSH_MAX_ATTEMPTS', 8, 1, 100),
+  };
+}
+
+/** Database settings only (for the audit verifier, which needs no auth or push settings). */
+export function loadDbConfig(env: Env = process.env): DbConfig {
+  return dbConfig(env, str(env, 'NODE_ENV') === 'production');
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = str(env, 'NODE_ENV') ?? 'development';
+  const production = nodeEnv === 'production';
+
+  const directoryMode = str(env, 'DIRECTORY_MODE') ?? 'enterprise';
+  if (directoryMode !== 'enterprise' && directoryMode !== 'public') {
+    throw new ConfigError('DIRECTORY_MODE', `must be enterprise or public (got "${directoryMode}")`);
+  }
+
+  const trustRaw = str(env, 'TRUST_PROXY');
+  const trustProxy = trustRaw ? trustRaw.split(',').map((s) => s.trim()).filter(Boolean) : false;
+  if (trustProxy && trustProxy.some((p) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(p))) {
+    throw new ConfigError('TRUST_PROXY', 'must be a comma-separated list of proxy IP addresses or CIDRs (e.g. 10.0.0.0/16)');
+  }
+
+  const kmsKeyId = str(env, 'KMS_KEY_ID');
+  if (production && !kmsKeyId) {
+    throw new ConfigError('KMS_KEY_ID', 'is required in production (envelope encryption, pillar P05); set it to the CMK ARN or alias');
+  }
+  const localMasterKey = str(env, 'LOCAL_MASTER_KEY');
+  if (localMasterKey && Buffer.from(localMasterKey, 'base64').length !== 32) {
+    throw new ConfigError('LOCAL_MASTER_KEY', 'must be 32 bytes, base64-encoded');
+  }
+
+  const audience = required(env, 'AUTH_AUDIENCE', 'set it to the app client id(s), comma-separated')
+    .split(',').map((s) => s.trim()).filter(Boolean);
+
+  const level = str(env, 'LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
+    throw new ConfigError('LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
+  }
+  if (production && (level === 'debug' || level === 'trace')) {
+    // HIPAAGRAM logged bodies and tokens at debug level; never run production that verbosely.
+    throw new ConfigError('LOG_LEVEL', 'debug/trace are not allowed in production');
+  }
+
+  return {
+    production,
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    port: int(env, 'PORT', 8080, 0, 65535),
+    logLevel: level,
+    db: dbConfig(env, production),
+    directoryMode,
+    bannerText: str(env, 'BANNER_TEXT') ?? DEFAULT_BANNER,
+    trustProxy,
+    auth: {
+      issuer: httpsUrl(env, 'AUTH_ISSUER', production, 'set it to the issuer URL (Cognito: https://cognito-idp.<region>.amazonaws.com/<poolId>)'),
+      jwksUri: httpsUrl(env, 'AUTH_JWKS_URI', production, 'set it to the issuer JWKS URL (Cognito: <issuer>/.well-known/jwks.json)'),
+      audience,
+    },
+    idleTimeoutSeconds: int(env, 'IDLE_TIMEOUT_SECONDS', 900, 1, 900),
+    maxMessageBytes: int(env, 'MAX_MESSAGE_BYTES', 8192, 1, 1_048_576),
+    maxGroupSize: int(env, 'MAX_GROUP_SIZE', 32, 2, 1000),
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    kmsKeyId,
+    localMasterKey,
+    dataKeyMaxAgeSeconds: int(env, 'DATA_KEY_MAX_AGE_SECONDS', 300, 1, 86_400),
+    dataKeyMaxUses: int(env, 'DATA_KEY_MAX_USES', 10_000, 1, 1_000_000),
+    push: pushConfig(env, production),
+    awsRegion: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
+  };
+}

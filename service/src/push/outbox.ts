@@ -1,0 +1,138 @@
+// Push dispatcher for the transactional outbox. Sends write outbox rows in the same transaction as
+// the message, so a crash never loses a notification; delivery happens here, after commit, so a
+// push failure never fails a send. Delivery is at-least-once: a claimed row is leased, and a crash
+// before it is marked delivered makes it due again when the lease runs out.
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { EndpointDisabledError, type PushGateway } from './types.js';
+
+export interface DispatcherOptions {
+  pollMs: number;
+  leaseSeconds: number;
+  maxAttempts: number;
+  batchSize?: number;
+}
+
+interface Claimed {
+  id: string;
+  conversation_id: string;
+  recipient_id: string;
+  attempts: number;
+  /** The recipient's endpoints at claim time (device id and ARN). */
+  devices: { id: string; arn: string }[];
+}
+
+// Sends kick the dispatcher; a short delay lets one cycle carry many messages.
+const KICK_DELAY_MS = 10;
+
+export class PushDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+
+  /** `pool` must run as hmk_push (see createRolePool): the only role that sees the outbox and devices. */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly gateway: PushGateway,
+    private readonly opts: DispatcherOptions,
+    private readonly log: Pick<Logger, 'warn' | 'error' | 'info'>,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Deliver soon (called after a send commits). */
+  kick(): void {
+    if (!this.stopped && !this.running) this.schedule(KICK_DELAY_MS);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.drain()
+        .catch((err: Error) => this.log.error({ err: { type: err.name, code: (err as { code?: string }).code } }, 'push dispatch failed'))
+        .finally(() => {
+          this.running = undefined;
+          if (!this.stopped) this.schedule(this.opts.pollMs);
+        });
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped && (await this.runOnce()) > 0);
+  }
+
+  /** Claims and delivers one batch; returns how many outbox rows were handled. */
+  async runOnce(): Promise<number> {
+    // One statement: lease due rows (SKIP LOCKED, so several instances share the work) with their
+    // recipients' endpoints.
+    const { rows: claimed } = await this.pool.query<Claimed>({
+      name: 'hmk-push-claim',
+      text: `WITH claimed AS (
+               UPDATE hmk.push_outbox o
+                  SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => $1)
+                WHERE o.id IN (SELECT id FROM hmk.push_outbox
+                                WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= now()
+                                ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+            RETURNING o.id, o.conversation_id, o.recipient_id, o.attempts)
+             SELECT c.id, c.conversation_id, c.recipient_id, c.attempts,
+                    coalesce((SELECT json_agg(json_build_object('id', d.id, 'arn', d.endpoint_arn))
+                                FROM hmk.devices d WHERE d.user_id = c.recipient_id), '[]') AS devices
+               FROM claimed c`,
+      values: [this.opts.leaseSeconds, this.opts.batchSize ?? 100],
+    });
+    if (claimed.length === 0) return 0;
+
+    const delivered: string[] = [];
+    const retry: Claimed[] = [];
+    const pruned = new Set<string>();
+    for (const row of claimed) {
+      let ok = true;
+      for (const d of row.devices.filter((x) => !pruned.has(x.id))) {
+        try {
+          await this.gateway.publish(d.arn, row.conversation_id);
+        } catch (err) {
+          if (err instanceof EndpointDisabledError) {
+            pruned.add(d.id);
+          } else {
+            ok = false;
+            this.log.warn({ device: d.id, err: { type: (err as Error).name } }, 'push publish failed; will retry');
+          }
+        }
+      }
+      if (ok) delivered.push(row.id);
+      else retry.push(row);
+    }
+
+    if (delivered.length) {
+      await this.pool.query({
+        name: 'hmk-push-delivered',
+        text: 'UPDATE hmk.push_outbox SET delivered_at = now() WHERE id = ANY($1::bigint[])',
+        values: [delivered],
+      });
+    }
+    for (const r of retry) {
+      // Exponential backoff capped at 5 minutes; after the last attempt the row is marked failed.
+      await this.pool.query(
+        `UPDATE hmk.push_outbox SET next_attempt_at = now() + make_interval(secs => $2),
+                failed_at = CASE WHEN attempts >= $3 THEN now() END
+          WHERE id = $1`,
+        [r.id, Math.min(300, 2 ** r.attempts), this.opts.maxAttempts],
+      );
+    }
+    if (pruned.size) {
+      await this.pool.query('DELETE FROM hmk.devices WHERE id = ANY($1::uuid[])', [[...pruned]]);
+      this.log.info({ count: pruned.size }, 'pruned disabled push endpoints');
+    }
+    return claimed.length;
+  }
+}

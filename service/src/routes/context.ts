@@ -1,0 +1,104 @@
+// What every route shares: the dependencies, and `act`, which runs an action for the signed-in
+// user in one transaction with the idle-logoff check and the audit row (P03): if the audit write
+// fails, the action fails with it.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { outcomeFor, writeAudit, type AuditEntry } from '../audit/audit.js';
+import type { Identity, TokenVerifier } from '../auth/verifier.js';
+import type { Config } from '../config.js';
+import type { Envelope } from '../crypto/envelope.js';
+import { withTransaction } from '../db/pool.js';
+import type { PushGateway } from '../push/types.js';
+
+export interface AppDeps {
+  config: Config;
+  pool: pg.Pool;
+  verifyToken: TokenVerifier;
+  envelope: Envelope;
+  push: PushGateway;
+  /** Told after each send so pushes go out promptly; the outbox is the source of truth. */
+  onMessageSent?: () => void;
+  logger: Logger;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity: Identity | null;
+    audited: boolean;
+  }
+  interface FastifyContextConfig {
+    /** Audit action name, e.g. "message.send". */
+    action?: string;
+    /** false for the few routes that need no token (health, OpenAPI). */
+    auth?: boolean;
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function identityOf(req: FastifyRequest): Identity {
+  if (!req.identity) throw new Error('route requires authentication');
+  return req.identity;
+}
+
+export function auditEntry(req: FastifyRequest, status: number, targets: string[]): AuditEntry {
+  return {
+    action: req.routeOptions.config?.action ?? 'unknown',
+    targets,
+    ip: req.ip,
+    userAgent: req.headers['user-agent']?.slice(0, 256),
+    outcome: outcomeFor(status),
+    status,
+    requestId: req.id,
+  };
+}
+
+/** Ids named in the path, when they are well-formed (junk is never written to the audit log). */
+function pathTargets(req: FastifyRequest): string[] {
+  const params = (req.params ?? {}) as Record<string, unknown>;
+  return Object.values(params).filter((v): v is string => typeof v === 'string' && UUID.test(v));
+}
+
+export function createActions(deps: AppDeps) {
+  const idle = deps.config.idleTimeoutSeconds;
+
+  /** Opens the request transaction: sets the acting user and refuses idle sessions. */
+  async function beginRequest(c: pg.PoolClient, who: Identity): Promise<void> {
+    await c.query('SELECT hmk.begin_request($1, $2, $3)', [who.userId, who.sessionId, idle]);
+  }
+
+  async function act<T>(
+    req: FastifyRequest,
+    status: number,
+    fn: (c: pg.PoolClient, who: Identity) => Promise<{ result: T; targets: string[] }>,
+  ): Promise<T> {
+    const who = identityOf(req);
+    const result = await withTransaction(deps.pool, async (c) => {
+      await beginRequest(c, who);
+      const out = await fn(c, who);
+      await writeAudit(c, auditEntry(req, status, out.targets));
+      return out.result;
+    });
+    req.audited = true;
+    return result;
+  }
+
+  /** Audit row for a refused or failed request (its own transaction; the action was rolled back). */
+  async function recordFailure(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const entry = auditEntry(req, reply.statusCode, pathTargets(req));
+    if (!req.identity) {
+      await writeAudit(deps.pool, entry);
+      return;
+    }
+    const userId = req.identity.userId;
+    await withTransaction(deps.pool, async (c) => {
+      await c.query("SELECT set_config('hmk.user_id', $1, true)", [userId]);
+      await writeAudit(c, entry);
+    });
+  }
+
+  return { act, beginRequest, recordFailure };
+}
+
+export type Actions = ReturnType<typeof createActions>;

@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { notFound } from '../errors.js';
+import type { Actions, AppDeps } from './context.js';
+import { ensureContact } from './contacts.js';
+import { conversation, errorResponses, idParams, uuid } from './schemas.js';
+
+// No message text here: listing endpoints carry no PHI (P04). Rows are filtered by RLS alone.
+const CONVERSATION_VIEW = `
+  SELECT c.id, c.kind, c.end_to_end AS "endToEnd", c.created_at AS "createdAt",
+         (SELECT array_agg(p.user_id ORDER BY p.user_id) FROM hmk.participants p WHERE p.conversation_id = c.id)
+           AS "participantIds",
+         coalesce((SELECT m.created_at FROM hmk.messages m WHERE m.conversation_id = c.id ORDER BY m.seq DESC LIMIT 1),
+                  c.created_at) AS "lastActivityAt"
+    FROM hmk.conversations c`;
+
+async function conversationById(c: pg.PoolClient, id: string) {
+  const { rows } = await c.query(`${CONVERSATION_VIEW} WHERE c.id = $1`, [id]);
+  if (rows.length === 0) throw notFound('conversation not found');
+  return rows[0];
+}
+
+export function conversationRoutes(app: FastifyInstance, deps: AppDeps, { act }: Actions): void {
+  app.post<{ Body: { participantIds: string[]; endToEnd?: boolean } }>('/v1/conversations', {
+    config: { action: 'conversation.create' },
+    schema: {
+      summary: 'Start a conversation (idempotent for the same 1:1 pair); the creator is added',
+      body: {
+        type: 'object',
+        properties: {
+          participantIds: { type: 'array', items: uuid, minItems: 1, maxItems: deps.config.maxGroupSize },
+          endToEnd: { type: 'boolean', default: false },
+        },
+        required: ['participantIds'],
+        additionalProperties: false,
+      },
+      response: { 200: conversation, 201: conversation, ...errorResponses },
+    },
+  }, async (req, reply) => {
+    const { participantIds, endToEnd = false } = req.body;
+    let created = false;
+    const result = await act(req, 201, async (c, who) => {
+      await ensureContact(c, who);
+      const { rows } = await c.query<{ id: string; created: boolean }>(
+        'SELECT id, created FROM hmk.create_conversation($1::uuid[], $2, $3)',
+        [participantIds.map((p) => p.toLowerCase()), endToEnd, deps.config.maxGroupSize],
+      );
+      created = rows[0].created;
+      return { result: await conversationById(c, rows[0].id), targets: [rows[0].id] };
+    });
+    return reply.code(created ? 201 : 200).send(result);
+  });
+
+  app.get('/v1/conversations', {
+    config: { action: 'conversation.list' },
+    schema: {
+      summary: 'My conversations, newest activity first (no message text)',
+      response: { 200: { type: 'array', items: conversation }, ...errorResponses },
+    },
+  }, (req) => act(req, 200, async (c) => {
+    const { rows } = await c.query(`${CONVERSATION_VIEW} ORDER BY "lastActivityAt" DESC, c.id LIMIT 500`);
+    return { result: rows, targets: rows.map((r) => r.id as string) };
+  }));
+
+  app.get<{ Params: { id: string } }>('/v1/conversations/:id', {
+    config: { action: 'conversation.read' },
+    schema: { summary: 'One conversation', params: idParams, response: { 200: conversation, ...errorResponses } },
+  }, (req) => act(req, 200, async (c) => ({
+    result: await conversationById(c, req.params.id),
+    targets: [req.params.id],
+  })));
+}

@@ -1,0 +1,145 @@
+// Messages: one row per message with a server timestamp; the body is sealed with envelope encryption
+// (P05), or stored opaque for end-to-end conversations, in its own table (P06).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { SealedBody } from '../crypto/envelope.js';
+import { withTransaction } from '../db/pool.js';
+import { SendBatcher } from '../db/send-batcher.js';
+import { HttpError, notFound } from '../errors.js';
+import { auditEntry, identityOf, type Actions, type AppDeps } from './context.js';
+import { errorResponses, idParams, uuid, wellFormed } from './schemas.js';
+
+interface StoredBody {
+  scheme: 'kms-envelope' | 'e2e';
+  key_id: string | null;
+  encrypted_key: Buffer | null;
+  iv: Buffer | null;
+  ciphertext: Buffer;
+}
+
+/** Whether a conversation is end-to-end; fixed at creation, so it is safe to cache (bounded). */
+class ConversationModes {
+  private readonly modes = new Map<string, boolean>();
+  constructor(private readonly max = 10_000) {}
+  get(id: string): boolean | undefined {
+    return this.modes.get(id);
+  }
+  set(id: string, endToEnd: boolean): void {
+    if (this.modes.size >= this.max) this.modes.delete(this.modes.keys().next().value as string);
+    this.modes.set(id, endToEnd);
+  }
+}
+
+export function messageRoutes(app: FastifyInstance, deps: AppDeps, { beginRequest }: Actions): void {
+  const { pool, envelope, config } = deps;
+  const modes = new ConversationModes();
+  const batcher = new SendBatcher(pool, config.idleTimeoutSeconds);
+
+  async function isEndToEnd(req: FastifyRequest, conversationId: string): Promise<boolean> {
+    const cached = modes.get(conversationId);
+    if (cached !== undefined) return cached;
+    const rows = await withTransaction(pool, async (c) => {
+      await beginRequest(c, identityOf(req));
+      return (await c.query('SELECT end_to_end FROM hmk.conversations WHERE id = $1', [conversationId])).rows;
+    });
+    if (rows.length === 0) throw notFound('conversation not found');
+    modes.set(conversationId, rows[0].end_to_end);
+    return rows[0].end_to_end;
+  }
+
+  async function openBody(conversationId: string, b: StoredBody): Promise<string> {
+    if (b.scheme === 'e2e') return b.ciphertext.toString('utf8');
+    return envelope.open(conversationId, {
+      keyId: b.key_id!, encryptedKey: b.encrypted_key!, iv: b.iv!, ciphertext: b.ciphertext,
+    });
+  }
+
+  app.post<{ Params: { id: string }; Body: { body: string } }>('/v1/conversations/:id/messages', {
+    config: { action: 'message.send' },
+    schema: {
+      summary: 'Send a message (for end-to-end conversations the body is the client ciphertext)',
+      params: idParams,
+      body: {
+        type: 'object',
+        properties: { body: { type: 'string', minLength: 1 } },
+        required: ['body'],
+        additionalProperties: false,
+      },
+      response: {
+        201: {
+          type: 'object',
+          properties: { id: uuid, conversationId: uuid, senderId: uuid, createdAt: { type: 'string', format: 'date-time' } },
+        },
+        ...errorResponses,
+      },
+    },
+  }, async (req, reply) => {
+    const who = identityOf(req);
+    const conversationId = req.params.id.toLowerCase();
+    const text = req.body.body;
+    if (Buffer.byteLength(text, 'utf8') > config.maxMessageBytes) {
+      throw new HttpError(413, `body.body exceeds ${config.maxMessageBytes} bytes`);
+    }
+    if (!wellFormed(text)) throw new HttpError(400, 'body.body must be well-formed Unicode');
+
+    const endToEnd = await isEndToEnd(req, conversationId);
+    const sealed: SealedBody | undefined = endToEnd ? undefined : await envelope.seal(conversationId, text);
+    // One statement: session check, message, body, outbox rows and audit row commit together.
+    const audit = auditEntry(req, 201, []);
+    // Session check, message, body, outbox rows and audit row commit together (see SendBatcher).
+    const sent = await batcher.send({
+      userId: who.userId,
+      sessionId: who.sessionId,
+      conversationId,
+      scheme: endToEnd ? 'e2e' : 'kms-envelope',
+      keyId: sealed?.keyId ?? null,
+      encryptedKey: sealed?.encryptedKey ?? null,
+      iv: sealed?.iv ?? null,
+      ciphertext: sealed ? sealed.ciphertext : Buffer.from(text, 'utf8'),
+      ip: audit.ip ?? null,
+      userAgent: audit.userAgent ?? null,
+      requestId: audit.requestId,
+    });
+    req.audited = true;
+    deps.onMessageSent?.();
+    return reply.code(201).send({ id: sent.id, conversationId, senderId: who.userId, createdAt: sent.createdAt });
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { before?: string; limit: number } }>('/v1/conversations/:id/messages', {
+    config: { action: 'message.read' },
+    schema: {
+      summary: 'Messages, newest first; page with before=<id of the oldest message seen>',
+      params: idParams,
+      querystring: {
+        type: 'object',
+        properties: { before: uuid, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+        additionalProperties: false,
+      },
+      response: {
+        200: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { id: uuid, senderId: uuid, body: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
+          },
+        },
+        ...errorResponses,
+      },
+    },
+  }, async (req) => {
+    const who = identityOf(req);
+    const conversationId = req.params.id.toLowerCase();
+    const { before, limit } = req.query;
+    const audit = auditEntry(req, 200, []);
+    // One statement: session check, visibility (RLS), the page, and the audit row naming what was read.
+    const { rows } = await pool.query<StoredBody & { id: string; sender_id: string; created_at: Date }>({
+      name: 'hmk-read-messages', // prepared once per connection
+      text: 'SELECT * FROM hmk.read_messages($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      values: [who.userId, who.sessionId, config.idleTimeoutSeconds, conversationId, before ?? null, limit,
+        audit.ip ?? null, audit.userAgent ?? null, audit.requestId],
+    });
+    req.audited = true;
+    return Promise.all(rows.map(async (m) => ({
+      id: m.id, senderId: m.sender_id, body: await openBody(conversationId, m), createdAt: m.created_at,
+    })));
+  });
+}
