@@ -7,7 +7,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/acknowledge';
 import { partitionOf } from './defaults';
@@ -42,7 +41,7 @@ export interface MessagingServiceProps {
   readonly desiredCount: number;
   /** Upper bound for CPU-based autoscaling. */
   readonly maxCount: number;
-  /** Envelope-encryption key (`KMS_KEY_ID`); also the key of the PHI bucket, the DB secret and the ops topic. */
+  /** Envelope-encryption key (`KMS_KEY_ID`); also the key of the DB secret. */
   readonly dataKey: kms.IKey;
   readonly logsKey: kms.IKey;
   readonly logRetentionDays: number;
@@ -61,10 +60,6 @@ export interface MessagingServiceProps {
   readonly idleTimeoutSeconds?: number;
   /** SNS platform applications for push; none configured disables push. @default - push off */
   readonly platformApplicationArns?: { readonly apns?: string; readonly fcm?: string };
-  /** Name of the PHI attachments bucket (objects readable/writable by the service). */
-  readonly phiBucketName: string;
-  /** Ops/security topic the service may publish to. */
-  readonly opsTopic: sns.ITopic;
 }
 
 /**
@@ -165,24 +160,13 @@ export class MessagingService extends Construct {
 
     const taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: ecsTasksOfThisAccount,
-      description: 'Messaging service: envelope encryption, PHI attachments, push publishing',
+      description: 'Messaging service: envelope encryption and push publishing',
     });
-    const phiObjects = `arn:${partition}:s3:::${props.phiBucketName}/*`;
     const taskStatements = [
       new iam.PolicyStatement({
         sid: 'EnvelopeEncryption',
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: [props.dataKey.keyArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'PhiAttachments',
-        actions: ['s3:GetObject', 's3:PutObject'],
-        resources: [phiObjects],
-      }),
-      new iam.PolicyStatement({
-        sid: 'OpsNotifications',
-        actions: ['sns:Publish'],
-        resources: [props.opsTopic.topicArn],
       }),
     ];
     const platformApps = Object.values(props.platformApplicationArns ?? {}).filter((a): a is string => !!a);
@@ -206,12 +190,6 @@ export class MessagingService extends Construct {
       roles: [taskRole],
       statements: taskStatements,
     });
-    acknowledge(
-      taskPolicy,
-      `AwsSolutions::AwsSolutions-IAM5[Resource::${phiObjects}]`,
-      'Attachment object keys are created per upload, so the service is scoped to objects of the one PHI bucket ' +
-        '(Get/Put only, no delete or list); the bucket is SSE-KMS, versioned and covered by CloudTrail data events.',
-    );
     // The kit's platform application ARNs are deterministic strings; a token ARN would surface as an open finding.
     for (const endpoints of endpointArns.filter((arn) => !Token.isUnresolved(arn))) {
       acknowledge(

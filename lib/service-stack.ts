@@ -15,7 +15,6 @@ import { WebAcl } from '../constructs/web-acl';
 import { KitConfig } from './config';
 import { IdentityStack } from './identity-stack';
 import { KitStack, KitStackProps } from './kit-stack';
-import { kitNames } from './naming';
 
 export interface ServiceStackProps extends KitStackProps {
   readonly keys: KitKeys;
@@ -23,7 +22,6 @@ export interface ServiceStackProps extends KitStackProps {
   readonly database: rds.DatabaseInstance;
   /** RDS-managed master secret of `database` (JSON `username`/`password`). */
   readonly databaseSecret: secretsmanager.ISecret;
-  readonly phiBucket: s3.IBucket;
   readonly accessLogsBucket: s3.IBucket;
   readonly opsTopic: sns.ITopic;
   readonly identity: IdentityStack;
@@ -44,7 +42,6 @@ export class ServiceStack extends KitStack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, { ...props, stateful: false });
     const { config, keys, identity } = props;
-    const names = kitNames(config);
     const namePrefix = `hipaa-kit-${config.profileName.toLowerCase()}`;
     const svc = config.service;
 
@@ -90,8 +87,6 @@ export class ServiceStack extends KitStack {
       // The ALB is the only proxy, and it lives inside the VPC.
       trustedProxyCidr: config.vpcCidr,
       platformApplicationArns: identity.platformApplicationArns,
-      phiBucketName: names.phiBucketName,
-      opsTopic: props.opsTopic,
     });
 
     this.containerCluster.addCapacityDependency(this.messagingService.service);
