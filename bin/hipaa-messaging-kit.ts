@@ -1,21 +1,35 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
+import { resolve } from 'node:path';
 import { ConfigError } from '../lib/config';
 import { buildKit, registerCompliancePacks } from '../lib/kit-app';
 import { resolveConfig } from '../lib/profiles';
 import { TenancyError } from '../lib/tenancy-guard';
+import { writeEvidence } from '../policies/evidence/write-evidence';
 
-// The only place that reads context: `-c profile=<name>` and `-c overrides='<json>'` (or the same keys in cdk.json).
+// The only place that reads context: `-c profile=<name>`, `-c overrides='<json>'` and `-c evidenceFile=<path>`
+// (or the same keys in cdk.json).
 const app = new App();
-try {
-  const config = resolveConfig(app.node.tryGetContext('profile') ?? 'example', app.node.tryGetContext('overrides'));
-  buildKit(app, config);
-  registerCompliancePacks(app);
-} catch (error) {
-  if (error instanceof ConfigError || error instanceof TenancyError) {
-    // One clear line per problem, no stack trace: these are the operator's to fix.
-    for (const problem of error.problems) console.error(`hipaa-kit: ${problem}`);
-    process.exit(1);
+const projectRoot = resolve(__dirname, '..');
+const recorder = (() => {
+  try {
+    const config = resolveConfig(app.node.tryGetContext('profile') ?? 'example', app.node.tryGetContext('overrides'));
+    buildKit(app, config);
+    return registerCompliancePacks(app);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof TenancyError) {
+      // One clear line per problem, no stack trace: these are the operator's to fix.
+      for (const problem of error.problems) console.error(`hipaa-kit: ${problem}`);
+      process.exit(1);
+    }
+    throw error;
   }
-  throw error;
-}
+})();
+
+// Synthesize now (the CLI's own synth at exit reuses this assembly), then write every recorded rule outcome
+// outside the assembly for `npm run report`.
+const assembly = app.synth();
+const evidenceFile = resolve(
+  app.node.tryGetContext('evidenceFile') ?? resolve(projectRoot, 'reports', '.evidence.json'),
+);
+writeEvidence(recorder, assembly.directory, projectRoot, evidenceFile);

@@ -1,5 +1,6 @@
-import { CfnResource, Stack, Stage, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, Stack, Stage, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { acknowledge, expiredAcknowledgements, governanceOf } from '../lib/acknowledge';
 import { buildTestKit } from './support/kit';
 
 /** Namespaces whose findings may be acknowledged; the rule id after `::` must carry the pack's own prefix. */
@@ -45,7 +46,9 @@ describe('acknowledgements', () => {
     { tenancy: 'default', directoryMode: 'public' },
     { push: { apnsSecretName: 'kit/apns', fcmSecretName: 'kit/fcm' } },
   ];
-  const all = variants.flatMap((overrides) => acknowledgementsIn(buildTestKit(overrides).keys.node.root));
+  const roots = variants.map((overrides) => buildTestKit(overrides).keys.node.root);
+  const all = roots.flatMap(acknowledgementsIn);
+  const today = new Date().toISOString().slice(0, 10);
 
   test('there are acknowledgements to check', () => {
     expect(all.length).toBeGreaterThan(0);
@@ -63,11 +66,66 @@ describe('acknowledgements', () => {
     }
   });
 
+  test('no review-by date has passed (review the acknowledgement, then move its date or remove it)', () => {
+    const expired = roots.flatMap((root) => expiredAcknowledgements(root, today));
+    expect(expired.map((x) => `${x.id} on ${x.path}: review by ${x.reviewBy} (owner ${x.owner ?? 'none'})`)).toEqual(
+      [],
+    );
+  });
+
+  test('governance metadata names an acknowledgement made on the same construct', () => {
+    for (const root of roots) {
+      for (const construct of root.node.findAll()) {
+        const ids = acknowledgementsIn(construct)
+          .filter((a) => a.construct === construct)
+          .map((a) => a.id);
+        for (const g of governanceOf(construct)) expect(ids).toContain(g.id.replace(/ /g, '-'));
+      }
+    }
+  });
+
   test('a bare id is detected', () => {
     const kit = buildTestKit();
     const bucket = kit.audit.node.findAll().find(CfnResource.isCfnResource)!;
     Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S1', reason: 'a reason long enough to pass the check' });
     const bare = acknowledgementsIn(kit.audit).filter((a) => !PACK_NAMESPACES.includes(a.id.split('::')[0]));
     expect(bare.map((a) => a.id)).toEqual(['Annotation::AwsSolutions-S1']);
+  });
+});
+
+describe('acknowledgement governance', () => {
+  const resource = () => new CfnResource(new Stack(new App(), 'Gov'), 'Thing', { type: 'Test::Thing' });
+  const reason = 'a reason long enough to pass the check';
+
+  test('owner and review-by are recorded next to the acknowledgement', () => {
+    const thing = resource();
+    acknowledge(thing, 'AwsSolutions::AwsSolutions-S1', reason, { owner: 'Platform security', reviewBy: '2030-06-30' });
+    expect(governanceOf(thing)).toEqual([
+      { id: 'AwsSolutions::AwsSolutions-S1', owner: 'Platform security', reviewBy: '2030-06-30' },
+    ]);
+    expect(acknowledgementsIn(thing).map((a) => a.id)).toEqual(['AwsSolutions::AwsSolutions-S1']);
+  });
+
+  test('a passed review-by date is reported; today and later are not', () => {
+    const thing = resource();
+    acknowledge(thing, 'AwsSolutions::AwsSolutions-S1', reason, { owner: 'Ops', reviewBy: '2026-03-01' });
+    acknowledge(thing, 'AwsSolutions::AwsSolutions-S10', reason, { reviewBy: '2026-03-02' });
+    acknowledge(thing, 'AwsSolutions::AwsSolutions-S2', reason);
+    expect(expiredAcknowledgements(thing.node.root, '2026-03-02')).toEqual([
+      { id: 'AwsSolutions::AwsSolutions-S1', path: thing.node.path, owner: 'Ops', reviewBy: '2026-03-01' },
+    ]);
+    expect(expiredAcknowledgements(thing.node.root, '2026-03-01')).toEqual([]);
+  });
+
+  test.each(['2026-3-1', '01/03/2026', '2026-02-30', 'soon', ''])('review-by %p fails clearly', (reviewBy) => {
+    expect(() => acknowledge(resource(), 'AwsSolutions::AwsSolutions-S1', reason, { reviewBy })).toThrow(
+      /AwsSolutions::AwsSolutions-S1 on Gov\/Thing: reviewBy '.*' is not a real date in the form YYYY-MM-DD/,
+    );
+  });
+
+  test('an empty owner fails', () => {
+    expect(() => acknowledge(resource(), 'AwsSolutions::AwsSolutions-S1', reason, { owner: ' ' })).toThrow(
+      /owner must not be empty/,
+    );
   });
 });
