@@ -5,6 +5,7 @@
  */
 import { StaleEvidenceError, writeReport } from '../policies/report/write-report';
 import { existsSync } from 'node:fs';
+import { mergeStoredLive } from '../verify/merge-report';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -29,6 +30,8 @@ try {
       `${s.outcomes['non-compliant']} non-compliant, ${s.outcomes.error} errors; written in ${ms.toFixed(0)} ms:`,
   );
   for (const file of files) console.log(`  ${file}`);
+  // Keep the deployed-account column of `npm run verify` next to the fresh synth evidence.
+  for (const file of mergeStoredLive(outDir)) console.log(`  ${file}: live column from verify merged`);
 } catch (error) {
   if (error instanceof StaleEvidenceError) {
     console.error(`report: ${error.message}`);

@@ -6,7 +6,7 @@ import { PROCESS_CONTROLS } from './process-controls';
 import { Templates } from './templates';
 
 /** Version of compliance.json (semantic: a major bump breaks readers). Documented in policies/report/SCHEMA.md. */
-export const REPORT_SCHEMA_VERSION = '1.0.0';
+export const REPORT_SCHEMA_VERSION = '1.1.0';
 
 export type OutcomeCounts = Record<OutcomeStatus, number>;
 
