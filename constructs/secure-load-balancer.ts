@@ -50,10 +50,21 @@ export class SecureLoadBalancer extends Construct {
       description: 'Internet-facing ALB: HTTPS 443, and 80 for the redirect only',
       allowAllOutbound: false,
     });
+    // CDK drops its "no traffic" placeholder once an egress rule is added, and SG-to-SG rules (the only ones here:
+    // to the service) are separate resources, so the inline list would be empty and EC2 would allow all egress.
+    (this.securityGroup.node.defaultChild as ec2.CfnSecurityGroup).addPropertyOverride('SecurityGroupEgress', [
+      {
+        CidrIp: '255.255.255.255/32',
+        Description: 'Disallow all traffic',
+        IpProtocol: 'icmp',
+        FromPort: 252,
+        ToPort: 86,
+      },
+    ]);
     this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from clients');
     this.securityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP, answered with a redirect to HTTPS');
     acknowledge(
-      this.securityGroup,
+      this.securityGroup.node.defaultChild!,
       'AwsSolutions::AwsSolutions-EC23',
       'Design decision: the ALB is the public entry point for mobile clients, so 80/443 are open to 0.0.0.0/0 ' +
         '(pillar P12). Compensating controls: WAF (managed rules, IP reputation, rate limit), TLS 1.2+ policy, ' +

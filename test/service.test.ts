@@ -423,8 +423,16 @@ describe('ServiceStack', () => {
         ['0.0.0.0/0', 443, 443],
         ['0.0.0.0/0', 80, 80],
       ]);
-      // No inline egress (in particular no allow-all); the one egress rule targets the service port.
-      expect(albSg.Properties.SecurityGroupEgress).toBeUndefined();
+      // Inline egress is only the no-traffic placeholder: an empty list would make EC2 allow all egress.
+      expect(albSg.Properties.SecurityGroupEgress).toEqual([
+        {
+          CidrIp: '255.255.255.255/32',
+          Description: 'Disallow all traffic',
+          IpProtocol: 'icmp',
+          FromPort: 252,
+          ToPort: 86,
+        },
+      ]);
       const resources = template.toJSON().Resources as Record<string, Json>;
       const albSgId = Object.keys(resources).find((id) => resources[id] === albSg)!;
       const egress = Object.values(resources).filter(
