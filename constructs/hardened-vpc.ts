@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { acknowledge } from '../lib/acknowledge';
 import { partitionOf } from './defaults';
 import { EncryptedLogGroup } from './encrypted-log-group';
@@ -181,11 +181,7 @@ export class HardenedVpc extends Construct {
 
   private newAcl(id: string, subnetType: ec2.SubnetType): ec2.NetworkAcl {
     const acl = new ec2.NetworkAcl(this, id, { vpc: this.vpc, subnetSelection: { subnetType } });
-    acknowledge(
-      acl,
-      'AwsSolutions::AwsSolutions-VPC3',
-      'Design decision: subnet NACLs mirror the firewall policy (pillar P12: only 80/443 and admin-CIDR 22 from outside) as a second, stateless layer; stateful security groups per resource remain the primary control',
-    );
+    acknowledgeCustomAcl(acl.node.defaultChild!);
     return acl;
   }
 
@@ -202,14 +198,24 @@ export class HardenedVpc extends Construct {
     cidr: ec2.AclCidr,
     traffic: ec2.AclTraffic,
   ) {
-    acl.addEntry(id, {
+    const entry = acl.addEntry(id, {
       ruleNumber,
       cidr,
       traffic,
       direction: direction === 'in' ? ec2.TrafficDirection.INGRESS : ec2.TrafficDirection.EGRESS,
       ruleAction: ec2.Action.ALLOW,
     });
+    acknowledgeCustomAcl(entry.node.defaultChild!);
   }
+}
+
+/** One acknowledgement per NACL resource and entry, so none covers more than the one resource it names. */
+function acknowledgeCustomAcl(resource: IConstruct) {
+  acknowledge(
+    resource,
+    'AwsSolutions::AwsSolutions-VPC3',
+    'Design decision: subnet NACLs mirror the firewall policy (pillar P12: only 80/443 and admin-CIDR 22 from outside) as a second, stateless layer; stateful security groups per resource remain the primary control',
+  );
 }
 
 function aclCidr(cidr: string): ec2.AclCidr {

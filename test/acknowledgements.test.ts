@@ -34,9 +34,10 @@ function acknowledgementsIn(root: IConstruct): Acknowledgement[] {
   );
 }
 
-/** True for constructs that hold many resources: an app, a stage or a stack. */
+/** True for a scope broader than one resource: an app, a stage, a stack, or any construct holding 2+ resources. */
 function isBroadScope(construct: IConstruct): boolean {
-  return Stage.isStage(construct) || Stack.isStack(construct) || construct.node.scope === undefined;
+  if (Stage.isStage(construct) || Stack.isStack(construct) || construct.node.scope === undefined) return true;
+  return construct.node.findAll().filter(CfnResource.isCfnResource).length > 1;
 }
 
 describe('acknowledgements', () => {
@@ -82,6 +83,12 @@ describe('acknowledgements', () => {
         for (const g of governanceOf(construct)) expect(ids).toContain(g.id.replace(/ /g, '-'));
       }
     }
+  });
+
+  test('a construct holding several resources is a broad scope; one resource is not', () => {
+    const vpc = buildTestKit().network.vpc;
+    expect(isBroadScope(vpc)).toBe(true);
+    expect(isBroadScope(vpc.node.defaultChild!)).toBe(false);
   });
 
   test('a bare id is detected', () => {
