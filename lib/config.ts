@@ -26,6 +26,11 @@ export interface DatabaseConfig {
   /** 1 to 35 days. */
   readonly backupRetentionDays: number;
   readonly databaseName: string;
+  /**
+   * Pre-create the account-wide `RDSOSMetrics` log group (enhanced monitoring) with the logs key and a retention.
+   * Set false when it already exists in the account and region (another RDS instance or kit profile made it).
+   */
+  readonly createOsMetricsLogGroup: boolean;
 }
 
 export interface ServiceConfig {
@@ -270,6 +275,9 @@ export function validateConfig(c: KitConfig): KitConfig {
   }
   if (!Number.isInteger(db?.backupRetentionDays) || db.backupRetentionDays < 7 || db.backupRetentionDays > 35) {
     bad('database.backupRetentionDays', `${db?.backupRetentionDays} must be 7 to 35 days (35 recommended)`);
+  }
+  if (typeof db?.createOsMetricsLogGroup !== 'boolean') {
+    bad('database.createOsMetricsLogGroup', 'must be true or false (false when RDSOSMetrics already exists)');
   }
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(db?.databaseName ?? '')) {
     bad(

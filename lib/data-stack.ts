@@ -51,6 +51,7 @@ export class DataStack extends KitStack {
       allocatedStorageGiB: config.database.allocatedStorageGiB,
       backupRetentionDays: config.database.backupRetentionDays,
       databaseName: config.database.databaseName,
+      createOsMetricsLogGroup: config.database.createOsMetricsLogGroup,
       alarmTopic: props.opsTopic,
     });
     this.database = database.instance;

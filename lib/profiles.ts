@@ -31,6 +31,7 @@ export const PROFILES: Record<string, KitConfig> = {
       allocatedStorageGiB: 50,
       backupRetentionDays: 35,
       databaseName: 'messaging',
+      createOsMetricsLogGroup: true,
     },
     service: {
       instanceType: 'm6i.large',

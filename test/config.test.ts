@@ -88,6 +88,11 @@ describe('config validation', () => {
       { adminCidrs: Array.from({ length: 16 }, (_, i) => `198.51.100.${i}/32`) },
       /^adminCidrs: 16 CIDRs do not fit/,
     ],
+    [
+      'a non-boolean switch',
+      { database: { createOsMetricsLogGroup: 'no' } },
+      /^database\.createOsMetricsLogGroup: must be a boolean/,
+    ],
     ['a misspelt field', { adminCidr: ['10.0.0.0/8'] }, /^adminCidr: is not a config field/],
     ['a wrong type', { natGateways: '2' }, /^natGateways: must be a number/],
     [

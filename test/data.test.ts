@@ -295,3 +295,11 @@ describe('Data stack', () => {
     }
   });
 });
+
+describe('an existing RDSOSMetrics log group', () => {
+  test('is left alone when database.createOsMetricsLogGroup is false', () => {
+    const template = templateOf('data', { database: { createOsMetricsLogGroup: false } });
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { LogGroupName: 'RDSOSMetrics' }, 0);
+    templateOf('data').resourcePropertiesCountIs('AWS::Logs::LogGroup', { LogGroupName: 'RDSOSMetrics' }, 1);
+  });
+});
