@@ -321,7 +321,7 @@ const OPEN_TO_LISTED_CIDRS = [22, 80, 443];
 const EPHEMERAL = { from: 1024, to: 65535 };
 
 export interface AllowListOptions {
-  /** Admit tcp/udp 1024-65535 from outside as return traffic (NACLs only: they are stateless). */
+  /** Admit tcp/udp 1024-65535, exactly, from outside as return traffic (NACLs only: they are stateless). */
   readonly allowEphemeralReturn: boolean;
 }
 
@@ -355,7 +355,8 @@ export function ingressFinding(ingress: Ingress, insideCidrs: string[], options:
   const anywhere = source.kind === 'prefixList' || isAnywhere(source.cidr);
   const single = anywhere ? OPEN_TO_ANYWHERE : OPEN_TO_LISTED_CIDRS;
   if (protocol === 'tcp' && from === to && single.includes(from)) return undefined;
-  if (options.allowEphemeralReturn && from >= EPHEMERAL.from && to <= EPHEMERAL.to) return undefined;
+  // Only the whole return range counts as return traffic: a narrower rule inside it (3389 alone) is an opened port.
+  if (options.allowEphemeralReturn && from === EPHEMERAL.from && to === EPHEMERAL.to) return undefined;
   return finding;
 }
 

@@ -166,19 +166,21 @@ describe('NetworkAclIngressAllowList', () => {
     expect(findingsOf(stack, 'NetworkAclIngressAllowList')).toEqual([]);
   });
 
-  test('non-compliant: 22 from anywhere, telnet, all traffic, low port ranges', () => {
+  test('non-compliant: 22 from anywhere, telnet, all traffic, low port ranges, RDP inside the return range', () => {
     const stack = testStack();
     vpc(stack);
     const ssh = entry(stack, 'Ssh', { cidrBlock: '0.0.0.0/0', portRange: { from: 22, to: 22 } });
     const telnet = entry(stack, 'Telnet', { cidrBlock: '198.51.100.7/32', portRange: { from: 23, to: 23 } });
     const all = entry(stack, 'All', { cidrBlock: '0.0.0.0/0', protocol: -1 });
     const wide = entry(stack, 'Wide', { ipv6CidrBlock: '::/0', portRange: { from: 0, to: 65535 } });
+    const rdp = entry(stack, 'Rdp', { cidrBlock: '0.0.0.0/0', portRange: { from: 3389, to: 3389 } });
     expect(findingsOf(stack, 'NetworkAclIngressAllowList')).toEqual(
       [
         finding('NetworkAclIngressAllowList', ssh, 'tcp:22-22:from:0.0.0.0/0'),
         finding('NetworkAclIngressAllowList', telnet, 'tcp:23-23:from:198.51.100.7/32'),
         finding('NetworkAclIngressAllowList', all, 'all:all:from:0.0.0.0/0'),
         finding('NetworkAclIngressAllowList', wide, 'tcp:0-65535:from:::/0'),
+        finding('NetworkAclIngressAllowList', rdp, 'tcp:3389-3389:from:0.0.0.0/0'),
       ].sort(),
     );
   });

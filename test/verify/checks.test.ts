@@ -235,7 +235,15 @@ const DRIFTS: [string, () => void, RegExp][] = [
     'ec2.nacl-ingress',
     () => {
       const acls = healthyNetworkAcls();
-      // Telnet; (3389 would sit inside the 1024-65535 return range a stateless NACL must admit: SGs guard it.)
+      // RDP added by hand: inside 1024-65535, but only the whole return range counts as return traffic.
+      acls[0].Entries!.push({
+        RuleNumber: 80,
+        Protocol: '6',
+        RuleAction: 'allow',
+        Egress: false,
+        CidrBlock: '0.0.0.0/0',
+        PortRange: { From: 3389, To: 3389 },
+      });
       acls[0].Entries!.push({
         RuleNumber: 90,
         Protocol: '6',
@@ -246,7 +254,7 @@ const DRIFTS: [string, () => void, RegExp][] = [
       });
       mocks.ec2.on(DescribeNetworkAclsCommand).resolves({ NetworkAcls: acls });
     },
-    /rule 90: tcp:23-23/,
+    /rule 80: tcp:3389-3389.*rule 90: tcp:23-23|rule 90: tcp:23-23.*rule 80: tcp:3389-3389/s,
   ],
   [
     'ec2.nacl-ingress',
