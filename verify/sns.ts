@@ -1,4 +1,4 @@
-/** SNS: every kit topic still encrypted with a customer-managed KMS key (the kit's dataKey, per the template). */
+/** SNS: every kit topic still encrypted with one of the kit's customer-managed KMS keys. */
 import { GetTopicAttributesCommand, GetTopicAttributesCommandOutput } from '@aws-sdk/client-sns';
 import { CheckResult, CheckSpec, judge } from './check';
 import { guarded, VerifyContext } from './context';
@@ -17,6 +17,7 @@ export const SNS_CHECKS = {
 
 export async function checkSns(ctx: VerifyContext): Promise<CheckResult[]> {
   const topics = resourcesOfType(ctx.deployment, 'AWS::SNS::Topic');
+  const kitKeyIds = resourcesOfType(ctx.deployment, 'AWS::KMS::Key').map((k) => k.physicalId);
   const results = await Promise.all(
     topics.map((topic) =>
       guarded(AREA, Object.values(SNS_CHECKS), label(topic), async () => {
@@ -27,8 +28,8 @@ export async function checkSns(ctx: VerifyContext): Promise<CheckResult[]> {
         const key = out.Attributes?.KmsMasterKeyId;
         const problems = !key
           ? ['not encrypted']
-          : key.includes('alias/aws/')
-            ? [`encrypted with the AWS-managed key ${key}, not the kit's CMK`]
+          : !kitKeyIds.some((id) => key.endsWith(id))
+            ? [`encrypted with ${key}, not one of the kit's keys`]
             : [];
         return [judge(AREA, SNS_CHECKS.encryption, label(topic), problems, `KMS ${key}`)];
       }),

@@ -576,7 +576,15 @@ const DRIFTS: [string, () => void, RegExp][] = [
   [
     'sns.kms-encryption',
     () => mocks.sns.on(GetTopicAttributesCommand).resolves({ Attributes: { KmsMasterKeyId: 'alias/aws/sns' } }),
-    /AWS-managed key/,
+    /alias\/aws\/sns, not one of the kit's keys/,
+  ],
+  [
+    'sns.kms-encryption',
+    () =>
+      mocks.sns.on(GetTopicAttributesCommand).resolves({
+        Attributes: { KmsMasterKeyId: 'arn:aws:kms:us-east-1:123456789012:key/99999999-aaaa-bbbb-cccc-000000000000' },
+      }),
+    /not one of the kit's keys/,
   ],
   ['sns.kms-encryption', () => mocks.sns.on(GetTopicAttributesCommand).resolves({ Attributes: {} }), /not encrypted/],
 ];
