@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledge } from '../lib/acknowledge';
+import { MAX_ADMIN_CIDRS } from '../lib/config';
 import { partitionOf } from './defaults';
 import { EncryptedLogGroup } from './encrypted-log-group';
 
@@ -34,8 +35,6 @@ export const SUBNET_GROUPS = { public: 'Public', private: 'Private', isolated: '
 const PUBLIC_WEB_PORTS = [443, 80];
 /** Return traffic for connections the VPC opened (and for the ALB's and bastion's clients). */
 const EPHEMERAL = ec2.AclTraffic.tcpPortRange(1024, 65535);
-/** NACLs hold 20 rules per direction by default; keep headroom for the fixed rules. */
-const MAX_ADMIN_CIDRS = 15;
 
 /**
  * The kit's VPC: public subnets (ALB, bastion, NAT), private subnets with egress (ECS hosts, endpoints) and

@@ -34,7 +34,7 @@ export interface PushPlatformApplicationsProps {
  * SNS mobile-push platform applications (APNs and/or FCM). CloudFormation has no resource for them, so a
  * Provider-framework custom resource creates them; its handler reads the credentials from Secrets Manager at run
  * time, so templates carry secret names only. Endpoint created/deleted/updated and delivery-failure events go to a
- * CMK-encrypted topic, from which the messaging service prunes dead device endpoints.
+ * CMK-encrypted topic (nothing subscribes yet; the service prunes an endpoint when a publish reports it disabled).
  *
  * The Lambdas are not attached to the VPC: a dedicated-tenancy VPC cannot host VPC-attached Lambda.
  */

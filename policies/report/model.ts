@@ -82,7 +82,7 @@ export interface PackSummary {
 }
 
 export interface ReportSummary {
-  /** PASS when no outcome is non-compliant or an error (the gate's rule). */
+  /** PASS when no outcome of the four packs is non-compliant or an error (the gate also fails on open built-in validation findings). */
   readonly verdict: 'PASS' | 'FAIL';
   readonly stacks: number;
   readonly resourcesChecked: number;
