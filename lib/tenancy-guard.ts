@@ -1,5 +1,6 @@
-import { CfnResource, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+import { cfnProps } from '../policies/rules/helpers';
 
 /** Raised when the built tree holds something that cannot run in a dedicated-tenancy VPC. */
 export class TenancyError extends Error {
@@ -22,7 +23,7 @@ export function findTenancyProblems(scope: IConstruct): string[] {
   for (const node of scope.node.findAll()) {
     if (!CfnResource.isCfnResource(node)) continue;
     const type = node.cfnResourceType;
-    const props = renderedProperties(node);
+    const props = cfnProps(node);
     const at = node.node.path;
     const flag = (what: string) =>
       problems.push(`tenancy: ${at} is ${what}, which cannot run in a dedicated-tenancy VPC; ${FIX}`);
@@ -52,15 +53,6 @@ export function findTenancyProblems(scope: IConstruct): string[] {
     }
   }
   return problems;
-}
-
-/** The resource's properties as CloudFormation will see them (after overrides), tokens resolved where possible. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function renderedProperties(node: CfnResource): Record<string, any> {
-  // _toCloudFormation is CDK's own renderer; it includes escape-hatch overrides that cfnProperties would miss.
-  const rendered = Stack.of(node).resolve((node as unknown as { _toCloudFormation(): object })._toCloudFormation());
-  const resource = Object.values(rendered.Resources ?? {})[0] as { Properties?: object } | undefined;
-  return resource?.Properties ?? {};
 }
 
 function includesFargate(list: unknown): boolean {
