@@ -12,7 +12,7 @@ import { CheckResult, CheckSpec, judge } from './check';
 import { checkCloudTrail } from './cloudtrail';
 import { checkCognito } from './cognito';
 import { Thresholds, VerifyContext } from './context';
-import { discover, HEALTHY_STACK_STATUSES } from './discovery';
+import { Deployment, discover, HEALTHY_STACK_STATUSES } from './discovery';
 import { checkEc2 } from './ec2';
 import { VerifyError } from './errors';
 import { Templates } from './expected';
@@ -81,7 +81,10 @@ export async function runVerification(options: RunOptions): Promise<LiveReport> 
         'CloudFormation',
         STACK_CHECK,
         s.name,
-        HEALTHY_STACK_STATUSES.includes(s.status) ? [] : [`status ${s.status}`],
+        [
+          ...(HEALTHY_STACK_STATUSES.includes(s.status) ? [] : [`status ${s.status}`]),
+          ...notDeployed(templates, deployment, s.name),
+        ],
         s.status,
       ),
     ),
@@ -114,4 +117,19 @@ export async function runVerification(options: RunOptions): Promise<LiveReport> 
     controls: liveControls(checks),
     checks,
   };
+}
+
+/**
+ * Resources the synthesized stack declares that the deployed stack does not list (or lists without a physical ID):
+ * without this, a check area would pass by silence over a trail or key that is simply not there.
+ */
+function notDeployed(templates: Templates, deployment: Deployment, stack: string): string[] {
+  const deployed = new Set(deployment.resources.filter((r) => r.stack === stack).map((r) => r.logicalId));
+  const absent = Object.entries(templates[stack] ?? {})
+    .filter(([id, r]) => r.Type !== 'AWS::CDK::Metadata' && !deployed.has(id))
+    .map(([id, r]) => `${id} (${r.Type})`)
+    .sort();
+  if (absent.length === 0) return [];
+  const shown = absent.slice(0, 5).join(', ');
+  return [`${absent.length} synthesized resource(s) not deployed: ${shown}${absent.length > 5 ? ', ...' : ''}`];
 }

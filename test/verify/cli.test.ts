@@ -1,4 +1,4 @@
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { GetUserPoolMfaConfigCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DescribeKeyCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -170,6 +170,16 @@ describe('errors users meet: one line with the fix, exit 2', () => {
     const { code, stdout } = await run(['--profile', 'example']);
     expect(code).toBe(1);
     expect(stdout).toContain('status UPDATE_ROLLBACK_FAILED');
+  });
+
+  test('a synthesized resource missing from its deployed stack fails that stack', async () => {
+    const trail = find('AWS::CloudTrail::Trail');
+    mocks.cloudformation
+      .on(ListStackResourcesCommand, { StackName: trail.stack })
+      .resolves({ StackResourceSummaries: [] });
+    const { code, stdout } = await run(['--profile', 'example']);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(new RegExp(`synthesized resource\\(s\\) not deployed: .*${trail.logicalId}`));
   });
 
   test('AccessDenied names the missing permission; only the checks that needed it are unverifiable', async () => {
