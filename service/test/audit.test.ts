@@ -59,6 +59,48 @@ test('the verify command exits 0 on a clean chain', () => {
   assert.match(out.stderr, /audit chain OK/);
 });
 
+test('verification under live traffic reads one snapshot: concurrent sends never look like tampering', async () => {
+  const db = await h.owner();
+  const sends = Promise.all(Array.from({ length: 40 }, (_, i) =>
+    h.request('POST', `/v1/conversations/${conv}/messages`, { token: alice.token, body: { body: `live${i}` } })));
+  const results = [];
+  for (let i = 0; i < 5; i++) results.push(await verifyAuditChain(db));
+  await sends;
+  for (const r of results) assert.equal(r.ok, true, JSON.stringify(r.problems));
+});
+
+test('a row forged into a chain with no head is reported', async () => {
+  const db = await h.owner();
+  await db.query('ALTER TABLE hmk.audit_log DISABLE TRIGGER USER');
+  try {
+    await db.query(`INSERT INTO hmk.audit_log (chain, seq, at, action, outcome, status, request_id, prev_hash, hash)
+                    VALUES (9999, 1, now(), 'forged', 'ok', 200, 'forged', '\\x00', '\\x00')`);
+    const result = await verifyAuditChain(db);
+    assert.ok(result.problems.some((p) => p.chain === 9999 && /no known chain/.test(p.reason)), JSON.stringify(result.problems));
+  } finally {
+    await db.query("DELETE FROM hmk.audit_log WHERE action = 'forged'");
+    await db.query('ALTER TABLE hmk.audit_log ENABLE TRIGGER USER');
+  }
+});
+
+test('junk X-Forwarded-For from the trusted proxy or a NUL in the user agent never costs an audit row', async () => {
+  const db = await h.owner();
+  const count = async () => Number((await db.query('SELECT count(*) FROM hmk.audit_log')).rows[0].count);
+  const before = await count();
+  const refused = await h.request('GET', '/v1/session', {
+    token: 'not-a-jwt', headers: { 'x-forwarded-for': 'not-an-ip' },
+  });
+  assert.equal(refused.status, 401);
+  const ok = await h.request('GET', '/v1/session', {
+    token: alice.token, headers: { 'x-forwarded-for': 'not-an-ip', 'user-agent': 'agent\u0000with-nul' },
+  });
+  assert.equal(ok.status, 200);
+  assert.equal(await count(), before + 2, 'both requests, the refused sign-in included, are audited');
+  const { rows } = await db.query('SELECT source_ip::text, user_agent FROM hmk.audit_log ORDER BY id DESC LIMIT 1');
+  assert.equal(rows[0].user_agent, 'agentwith-nul');
+  assert.ok(rows[0].source_ip?.startsWith('127.0.0.1'), rows[0].source_ip);
+});
+
 test('tampering by the owner (triggers disabled) is detected: edited, deleted and truncated rows', async () => {
   const db = await h.owner();
   await db.query('ALTER TABLE hmk.audit_log DISABLE TRIGGER USER');

@@ -37,7 +37,23 @@ interface Row {
   hash: Buffer;
 }
 
+/**
+ * Verifies every chain in one read-only snapshot: without it, rows committed by live traffic between reading the
+ * heads and reading the rows would look like tampering. `db` must not be inside a transaction.
+ */
 export async function verifyAuditChain(db: pg.ClientBase, batch = 5000): Promise<VerifyResult> {
+  await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const result = await verifySnapshot(db, batch);
+    await db.query('COMMIT');
+    return result;
+  } catch (err) {
+    await db.query('ROLLBACK');
+    throw err;
+  }
+}
+
+async function verifySnapshot(db: pg.ClientBase, batch: number): Promise<VerifyResult> {
   const heads = (await db.query<{ chain: number; seq: string; hash: Buffer }>(
     'SELECT chain, seq::text, hash FROM hmk.audit_chain_heads ORDER BY chain',
   )).rows;
@@ -75,6 +91,12 @@ export async function verifyAuditChain(db: pg.ClientBase, batch = 5000): Promise
       problems.push({ chain: head.chain, seq: lastSeq, id: last?.id ?? '-', reason: 'chain head does not match the last row (rows removed at the end?)' });
     }
   }
+  // A row forged into a chain that has no head would never be read above.
+  const orphans = (await db.query<{ id: string; chain: number; seq: string }>(
+    `SELECT id::text, chain, seq::text FROM hmk.audit_log
+      WHERE chain NOT IN (SELECT chain FROM hmk.audit_chain_heads) ORDER BY chain, seq`,
+  )).rows;
+  for (const o of orphans) problems.push({ ...o, reason: 'row belongs to no known chain' });
   return {
     ok: problems.length === 0,
     rows,
