@@ -1,6 +1,7 @@
 // What every route shares: the dependencies, and `act`, which runs an action for the signed-in
 // user in one transaction with the idle-logoff check and the audit row (P03): if the audit write
 // fails, the action fails with it.
+import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -46,8 +47,10 @@ export function auditEntry(req: FastifyRequest, status: number, targets: string[
   return {
     action: req.routeOptions.config?.action ?? 'unknown',
     targets,
-    ip: req.ip,
-    userAgent: req.headers['user-agent']?.slice(0, 256),
+    // A junk X-Forwarded-For (from a trusted proxy) or a NUL in the user agent must never cost the audit row:
+    // the row is written with the socket address and a cleaned agent instead.
+    ip: isIP(req.ip) ? req.ip : req.socket.remoteAddress,
+    userAgent: req.headers['user-agent']?.replace(/\u0000/g, '').slice(0, 256),
     outcome: outcomeFor(status),
     status,
     requestId: req.id,
