@@ -80,6 +80,13 @@ test('a session idle for longer than the timeout is refused even with a valid to
   assert.equal(r.json.message, 'session expired due to inactivity');
   // Every route is covered, not only /v1/session.
   assert.equal((await h.request('GET', '/v1/conversations', { token })).status, 401);
+  // ... and an idle session cannot reach SNS before it is refused.
+  let registrations = 0;
+  const register = h.sink.registerEndpoint.bind(h.sink);
+  h.sink.registerEndpoint = async (...args) => { registrations += 1; return register(...args); };
+  const device = await h.request('POST', '/v1/devices', { token, body: { platform: 'fcm', token: 'fcm-token-idle-0123456789' } });
+  assert.equal(device.status, 401);
+  assert.equal(registrations, 0, 'no endpoint was created for the idle session');
   // A refreshed token keeps its origin_jti, so it cannot revive the idle session ...
   const refreshed = h.issuer.mint({ originJti: jti, jti: randomUUID() });
   assert.equal((await session(refreshed)).status, 401);

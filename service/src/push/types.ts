@@ -44,7 +44,7 @@ export class PlatformNotConfiguredError extends Error {
   }
 }
 
-/** Push switched off (no platform credentials deployed): registration is refused, so no outbox rows are written. */
+/** Push switched off (no platform credentials deployed): device registration is refused with a 409. */
 export class DisabledPushGateway implements PushGateway {
   async registerEndpoint(platform: Platform): Promise<string> {
     throw new PlatformNotConfiguredError(platform);

@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Platform } from '../push/types.js';
-import type { Actions, AppDeps } from './context.js';
+import { withTransaction } from '../db/pool.js';
+import { identityOf, type Actions, type AppDeps } from './context.js';
 import { ensureContact } from './contacts.js';
 import { errorResponses, uuid } from './schemas.js';
 
@@ -11,7 +12,7 @@ const device = {
   properties: { id: uuid, platform: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
 } as const;
 
-export function deviceRoutes(app: FastifyInstance, deps: AppDeps, { act }: Actions): void {
+export function deviceRoutes(app: FastifyInstance, deps: AppDeps, { act, beginRequest }: Actions): void {
   app.post<{ Body: { platform: Platform; token: string } }>('/v1/devices', {
     config: { action: 'device.register' },
     schema: {
@@ -29,6 +30,8 @@ export function deviceRoutes(app: FastifyInstance, deps: AppDeps, { act }: Actio
     },
   }, async (req, reply) => {
     const { platform, token } = req.body;
+    // Idle logoff first: a refused session must not create or re-enable an SNS endpoint.
+    await withTransaction(deps.pool, (c) => beginRequest(c, identityOf(req)));
     const endpointArn = await deps.push.registerEndpoint(platform, token);
     const tokenHash = createHash('sha256').update(`${platform}:${token}`).digest();
     const result = await act(req, 201, async (c, who) => {
