@@ -64,6 +64,7 @@ const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/main.
     ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), DATABASE_URL: dbUrl,
     AUTH_ISSUER: issuer.issuer, AUTH_JWKS_URI: issuer.jwksUri, AUTH_AUDIENCE: issuer.audience,
     LOCAL_MASTER_KEY: randomBytes(32).toString('base64'), PUSH_MODE: 'sink',
+    DB_SERVICE_PASSWORD: randomBytes(24).toString('base64url'),
     RATE_LIMIT_PER_MINUTE: '10000000', LOG_LEVEL: 'info', DB_POOL_MAX: String(POOL),
   },
   stdio: ['ignore', 'ignore', 'inherit'],

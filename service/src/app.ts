@@ -11,7 +11,7 @@ import { LocalKeyring } from './crypto/keyring-local.js';
 import { KmsKeyProvider } from './crypto/kms.js';
 import type { KeyProvider } from './crypto/types.js';
 import { migrate } from './db/migrate.js';
-import { APP_ROLE, PUSH_ROLE, createOwnerClient, createRolePool } from './db/pool.js';
+import { APP_ROLE, PUSH_ROLE, assertServingLoginIsSafe, createOwnerClient, createRolePool, setServiceLoginPassword } from './db/pool.js';
 import { createLogger } from './logger.js';
 import { PushDispatcher } from './push/outbox.js';
 import { LocalPushSink } from './push/sink.js';
@@ -52,11 +52,14 @@ function pushGatewayFor(config: Config): PushGateway {
   return new LocalPushSink(config.push.sinkFile);
 }
 
+/** The owner login's only job: apply migrations (and, locally, set the serving login's password). */
 export async function migrateDatabase(config: Config): Promise<string[]> {
   const owner = createOwnerClient(config.db);
   await owner.connect();
   try {
-    return await migrate(owner);
+    const applied = await migrate(owner);
+    await setServiceLoginPassword(owner, config.db);
+    return applied;
   } finally {
     await owner.end();
   }
@@ -70,6 +73,12 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   }
   const pool = createRolePool(config.db, APP_ROLE);
   const pushPool = createRolePool(config.db, PUSH_ROLE, 2);
+  try {
+    await assertServingLoginIsSafe(pool);
+  } catch (err) {
+    await Promise.all([pool.end(), pushPool.end()]);
+    throw err;
+  }
   const push = overrides.push ?? pushGatewayFor(config);
   const dispatcher = new PushDispatcher(pushPool, push, config.push, logger);
   const envelope = new Envelope(overrides.keyProvider ?? keyProviderFor(config), {

@@ -12,7 +12,10 @@ export class ConfigError extends Error {
 export type DirectoryMode = 'enterprise' | 'public';
 
 export interface DbConfig {
-  /** Connection string, or discrete parts (ECS injects DB_USERNAME/DB_PASSWORD from Secrets Manager). */
+  /**
+   * The OWNER login (table owner), used only for migrations and audit verification: a connection
+   * string, or discrete parts (ECS injects DB_USERNAME/DB_PASSWORD from the RDS-managed secret).
+   */
   connectionString?: string;
   host?: string;
   port?: number;
@@ -23,6 +26,19 @@ export interface DbConfig {
   sslCaFile?: string;
   poolMax: number;
   migrateOnStart: boolean;
+  /** The serving login (same host/port/database, its own credential); never the owner. */
+  service: ServiceLogin;
+}
+
+export interface ServiceLogin {
+  /** DB_SERVICE_USER (default hmk_service): a member of hmk_app/hmk_push that owns nothing. */
+  user: string;
+  /** DB_SERVICE_PASSWORD: local/dev/test only; the migration step sets it on the role. */
+  password?: string;
+  /** DB_IAM_AUTH=true: log in with RDS IAM authentication tokens (production). */
+  iamAuth: boolean;
+  /** Region for signing IAM tokens (AWS_REGION / AWS_DEFAULT_REGION). */
+  region?: string;
 }
 
 export interface Config {
@@ -107,7 +123,7 @@ function httpsUrl(env: Env, name: string, production: boolean, fix: string): str
   return raw;
 }
 
-function dbConfig(env: Env, production: boolean): DbConfig {
+function dbConfig(env: Env, production: boolean, serving = true): DbConfig {
   const sslMode = str(env, 'DB_SSL') ?? (production ? 'verify-full' : 'disable');
   if (sslMode !== 'verify-full' && sslMode !== 'disable') {
     throw new ConfigError('DB_SSL', `must be verify-full or disable (got "${sslMode}")`);
@@ -126,6 +142,7 @@ function dbConfig(env: Env, production: boolean): DbConfig {
     sslCaFile,
     poolMax: int(env, 'DB_POOL_MAX', 10, 1, 100),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    service: serviceLogin(env, production && serving, sslMode),
   };
   const url = str(env, 'DATABASE_URL');
   if (url) {
@@ -147,6 +164,27 @@ function dbConfig(env: Env, production: boolean): DbConfig {
     password: required(env, 'DB_PASSWORD', fix),
     ...common,
   };
+}
+
+function serviceLogin(env: Env, production: boolean, sslMode: string): ServiceLogin {
+  const user = str(env, 'DB_SERVICE_USER') ?? 'hmk_service';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(user)) {
+    throw new ConfigError('DB_SERVICE_USER', `must be a lower-case Postgres role name (got "${user}")`);
+  }
+  const password = str(env, 'DB_SERVICE_PASSWORD');
+  const iamAuth = bool(env, 'DB_IAM_AUTH', false);
+  const region = str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION');
+  if (iamAuth && password) {
+    throw new ConfigError('DB_SERVICE_PASSWORD', 'must not be set together with DB_IAM_AUTH=true; choose one');
+  }
+  if (iamAuth && !region) throw new ConfigError('AWS_REGION', 'is required when DB_IAM_AUTH=true (to sign RDS IAM tokens)');
+  if (iamAuth && sslMode !== 'verify-full') {
+    throw new ConfigError('DB_SSL', 'must be verify-full when DB_IAM_AUTH=true (RDS accepts IAM tokens only over TLS)');
+  }
+  if (production && !iamAuth && !password) {
+    throw new ConfigError('DB_IAM_AUTH', 'must be true in production (the serving login uses RDS IAM authentication), unless DB_SERVICE_PASSWORD is set');
+  }
+  return { user, password, iamAuth, region };
 }
 
 function pushConfig(env: Env, production: boolean): Config['push'] {
@@ -172,9 +210,12 @@ function pushConfig(env: Env, production: boolean): Config['push'] {
   };
 }
 
-/** Database settings only (for the audit verifier, which needs no auth or push settings). */
+/**
+ * Database settings only, for the owner-only CLIs (migrate, audit verifier), which need no auth or
+ * push settings and do not serve (so production does not insist on the serving login's credential).
+ */
 export function loadDbConfig(env: Env = process.env): DbConfig {
-  return dbConfig(env, str(env, 'NODE_ENV') === 'production');
+  return dbConfig(env, str(env, 'NODE_ENV') === 'production', false);
 }
 
 export function loadConfig(env: Env = process.env): Config {

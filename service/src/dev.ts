@@ -37,6 +37,9 @@ try {
   env.PUSH_MODE ??= 'sink';
   env.PUSH_SINK_FILE ??= join(tmpdir(), 'hmk-dev-pushes.jsonl');
   env.LOCAL_MASTER_KEY ??= randomBytes(32).toString('base64');
+  // The serving login (hmk_service) needs a credential; locally a random password, set by the
+  // migration step as the owner. (Production uses RDS IAM authentication instead.)
+  if (!env.DB_IAM_AUTH || !/^(1|true|yes)$/i.test(env.DB_IAM_AUTH)) env.DB_SERVICE_PASSWORD ??= randomBytes(24).toString('base64url');
 
   const config = loadConfig(env);
   const service = await startService(config);

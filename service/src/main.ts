@@ -24,6 +24,11 @@ try {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 } catch (err) {
+  if (err instanceof ConfigError) {
+    // e.g. the startup guard refusing a serving login that could bypass RLS.
+    process.stderr.write(`configuration error: ${err.message}\n`);
+    process.exit(2);
+  }
   const e = err as { name?: string; code?: string; message?: string };
   process.stderr.write(`startup failed: ${e.name ?? 'Error'}${e.code ? ` (${e.code})` : ''}: ${e.message ?? ''}\n`);
   process.exit(1);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { serviceOptions } from '../src/db/pool.js';
 
 const valid = {
   DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db',
@@ -48,6 +49,7 @@ test('production refuses to start without KMS, TLS to the database and SNS', () 
     AUTH_JWKS_URI: 'https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json',
     DB_SSL: 'verify-full', DB_SSL_CA_FILE: process.execPath, // any existing file stands in for the CA bundle
     SNS_FCM_PLATFORM_APPLICATION_ARN: 'arn:aws:sns:eu-west-1:111111111111:app/GCM/x',
+    DB_IAM_AUTH: 'true', AWS_REGION: 'eu-west-1',
   };
   rejects(prod, 'KMS_KEY_ID');
   const withKms = { ...prod, KMS_KEY_ID: 'alias/hmk' };
@@ -62,6 +64,25 @@ test('production refuses to start without KMS, TLS to the database and SNS', () 
   rejects({ ...withKms, AUTH_JWKS_URI: 'http://127.0.0.1/jwks' }, 'AUTH_JWKS_URI');
 });
 
+test('the serving login: IAM auth in production, a password locally, never unauthenticated in production', () => {
+  const prod = {
+    ...valid, NODE_ENV: 'production', AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/pool',
+    AUTH_JWKS_URI: 'https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json',
+    DB_SSL: 'verify-full', DB_SSL_CA_FILE: process.execPath, KMS_KEY_ID: 'alias/hmk', PUSH_MODE: 'disabled',
+  };
+  rejects(prod, 'DB_IAM_AUTH');
+  const iam = loadConfig({ ...prod, DB_IAM_AUTH: 'true', AWS_REGION: 'eu-west-1' }).db.service;
+  assert.deepEqual(iam, { user: 'hmk_service', password: undefined, iamAuth: true, region: 'eu-west-1' });
+  assert.equal(loadConfig({ ...prod, DB_SERVICE_PASSWORD: 'pw' }).db.service.iamAuth, false);
+  rejects({ ...prod, DB_IAM_AUTH: 'true' }, 'AWS_REGION');
+  rejects({ ...prod, DB_IAM_AUTH: 'true', AWS_REGION: 'eu-west-1', DB_SERVICE_PASSWORD: 'pw' }, 'DB_SERVICE_PASSWORD');
+  rejects({ ...valid, DB_IAM_AUTH: 'true', AWS_REGION: 'eu-west-1' }, 'DB_SSL');
+  rejects({ ...valid, DB_SERVICE_USER: 'x; DROP ROLE y' }, 'DB_SERVICE_USER');
+  // The owner login (DATABASE_URL user u) is never the serving login.
+  const local = loadConfig({ ...valid, DB_SERVICE_PASSWORD: 'pw' }).db;
+  assert.deepEqual(local.service, { user: 'hmk_service', password: 'pw', iamAuth: false, region: undefined });
+});
+
 test('main prints one line naming the variable and exits non-zero without a stack trace', () => {
   const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: { PATH: process.env.PATH, ...valid, NODE_ENV: 'production' },
@@ -72,4 +93,30 @@ test('main prints one line naming the variable and exits non-zero without a stac
   assert.equal(lines.length, 1, out.stderr);
   assert.match(lines[0], /KMS_KEY_ID/);
   assert.doesNotMatch(out.stderr, /\n\s+at /);
+});
+
+test('the serving pool uses the owner\'s host/port/database with its own user and credential, never the owner\'s', async () => {
+  const local = loadConfig({ ...valid, DATABASE_URL: 'postgres://owner:ownerpw@db.local:5433/hmk', DB_SERVICE_PASSWORD: 'svc' }).db;
+  const o = serviceOptions(local);
+  assert.equal(o.connectionString, undefined, 'the owner URL must not reach the serving pool (pg would let it override user/password)');
+  assert.deepEqual([o.host, o.port, o.database, o.user, o.password], ['db.local', 5433, 'hmk', 'hmk_service', 'svc']);
+  const iam = loadConfig({
+    ...valid, DB_HOST: 'db.example.com', DB_PORT: '5532', DB_NAME: 'messaging', DB_USERNAME: 'postgres', DB_PASSWORD: 'master',
+    DATABASE_URL: '', DB_SSL: 'verify-full', DB_SSL_CA_FILE: process.execPath, DB_IAM_AUTH: 'true', AWS_REGION: 'eu-west-1',
+  }).db;
+  const p = serviceOptions(iam);
+  assert.deepEqual([p.host, p.port, p.database, p.user], ['db.example.com', 5532, 'messaging', 'hmk_service']);
+  assert.equal(typeof p.password, 'function', 'IAM auth: a token is signed per new connection');
+  // Signed locally (no network) with stand-in credentials from the environment.
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  process.env.AWS_ACCESS_KEY_ID = 'AKIAEXAMPLEEXAMPLE00';
+  process.env.AWS_SECRET_ACCESS_KEY = 'example-secret';
+  try {
+    const token = await (p.password as () => Promise<string>)();
+    assert.match(token, /^db\.example\.com:5532\/\?Action=connect&DBUser=hmk_service&/);
+    assert.match(token, /X-Amz-Credential=AKIAEXAMPLEEXAMPLE00%2F\d{8}%2Feu-west-1%2Frds-db%2Faws4_request/);
+  } finally {
+    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID; else process.env.AWS_ACCESS_KEY_ID = saved.id;
+    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY; else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+  }
 });

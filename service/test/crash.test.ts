@@ -13,7 +13,7 @@ import type pg from 'pg';
 import { verifyAuditChain } from '../src/audit/verify.js';
 import { freePort } from '../src/dev/embedded-pg.js';
 import { startLocalIssuer, type LocalIssuer } from '../src/dev/local-issuer.js';
-import { freshDatabase, ownerClient } from './helpers.js';
+import { TEST_SERVICE_PASSWORD, freshDatabase, ownerClient } from './helpers.js';
 
 let issuer: LocalIssuer;
 let db: pg.Client;
@@ -57,7 +57,7 @@ before(async () => {
   db = await ownerClient(url);
   sinkFile = join(mkdtempSync(join(tmpdir(), 'hmk-sink-')), 'pushes.jsonl');
   env = {
-    PATH: process.env.PATH!, NODE_ENV: 'test', HOST: '127.0.0.1', DATABASE_URL: url,
+    PATH: process.env.PATH!, NODE_ENV: 'test', HOST: '127.0.0.1', DATABASE_URL: url, DB_SERVICE_PASSWORD: TEST_SERVICE_PASSWORD,
     AUTH_ISSUER: issuer.issuer, AUTH_JWKS_URI: issuer.jwksUri, AUTH_AUDIENCE: issuer.audience,
     LOCAL_MASTER_KEY: randomBytes(32).toString('base64'), PUSH_MODE: 'sink', PUSH_SINK_FILE: sinkFile,
     PUSH_LEASE_SECONDS: '1', PUSH_POLL_MS: '50', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000', DB_POOL_MAX: '10',

@@ -67,10 +67,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * Password of the serving login (hmk_service) in tests. Roles are server-wide, so every test file and
+ * child process shares one value; the service's migration step sets it.
+ */
+export const TEST_SERVICE_PASSWORD = 'hmk-test-service-login';
+
 export function baseEnv(dbUrl: string, issuer: LocalIssuer): Record<string, string> {
   return {
     NODE_ENV: 'test',
     DATABASE_URL: dbUrl,
+    DB_SERVICE_PASSWORD: TEST_SERVICE_PASSWORD,
     AUTH_ISSUER: issuer.issuer,
     AUTH_JWKS_URI: issuer.jwksUri,
     AUTH_AUDIENCE: issuer.audience,

@@ -1,12 +1,12 @@
-// Row-level security proven at the SQL level: the serving role, with no WHERE clause, sees only
-// what the acting user may see.
+// Row-level security proven at the SQL level, on a connection from the service's OWN pool (logged in
+// as hmk_service, running as hmk_app): with no WHERE clause it sees only what the acting user may see.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type pg from 'pg';
 import { createHarness, type Harness, type TestUser } from './helpers.js';
 
 let h: Harness;
-let db: pg.Client;
+let db: pg.PoolClient;
 let alice: TestUser, bob: TestUser, carol: TestUser;
 let ab: string, bc: string;
 
@@ -18,10 +18,12 @@ before(async () => {
   for (const [u, c] of [[alice, ab], [bob, ab], [bob, bc], [carol, bc]] as const) {
     assert.equal((await h.request('POST', `/v1/conversations/${c}/messages`, { token: u.token, body: { body: `from ${u.username}` } })).status, 201);
   }
-  db = await h.owner();
-  await db.query('SET ROLE hmk_app');
+  db = await h.service.pool.connect();
 });
-after(() => h.close());
+after(async () => {
+  db.release();
+  await h.close();
+});
 
 async function as(user: TestUser | null, sql: string, params: unknown[] = []) {
   await db.query('BEGIN');
@@ -33,9 +35,10 @@ async function as(user: TestUser | null, sql: string, params: unknown[] = []) {
   }
 }
 
-test('the session really is the non-owner serving role', async () => {
-  const [r] = await as(null, 'SELECT current_user AS who');
+test('the session really is the non-owner serving role, logged in as the non-owner service login', async () => {
+  const [r] = await as(null, 'SELECT current_user AS who, session_user AS login');
   assert.equal(r.who, 'hmk_app');
+  assert.equal(r.login, 'hmk_service');
 });
 
 test('SELECT with no WHERE returns only the acting user\'s messages, bodies and conversations', async () => {
@@ -48,10 +51,9 @@ test('SELECT with no WHERE returns only the acting user\'s messages, bodies and 
   assert.equal((await as(carol, 'SELECT * FROM hmk.message_bodies')).length, 2);
   assert.deepEqual((await as(alice, 'SELECT id FROM hmk.conversations')).map((r) => r.id), [ab]);
   assert.equal((await as(alice, 'SELECT * FROM hmk.participants')).length, 2);
-  // The table itself holds all four (checked as owner).
-  await db.query('RESET ROLE');
-  assert.equal((await db.query('SELECT count(*)::int AS n FROM hmk.messages')).rows[0].n, 4);
-  await db.query('SET ROLE hmk_app');
+  // The table itself holds all four (checked as owner, on a separate owner connection).
+  const owner = await h.owner();
+  assert.equal((await owner.query('SELECT count(*)::int AS n FROM hmk.messages')).rows[0].n, 4);
 });
 
 test('with no acting user nothing is visible', async () => {

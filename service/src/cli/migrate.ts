@@ -2,12 +2,14 @@
 // owner credentials, when serving tasks use a separate login with MIGRATE_ON_START=false).
 import { migrate } from '../db/migrate.js';
 import { ConfigError, loadDbConfig } from '../config.js';
-import { createOwnerClient } from '../db/pool.js';
+import { createOwnerClient, setServiceLoginPassword } from '../db/pool.js';
 
 try {
-  const client = createOwnerClient(loadDbConfig());
+  const db = loadDbConfig();
+  const client = createOwnerClient(db);
   await client.connect();
   const applied = await migrate(client);
+  await setServiceLoginPassword(client, db); // local use only (DB_SERVICE_PASSWORD)
   await client.end();
   process.stderr.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
 } catch (err) {
