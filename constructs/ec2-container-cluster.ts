@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledge } from '../lib/acknowledge';
 import { partitionOf } from './defaults';
+import { EncryptedLogGroup } from './encrypted-log-group';
 
 export interface Ec2ContainerClusterProps {
   readonly vpc: ec2.IVpc;
@@ -27,6 +28,9 @@ export interface Ec2ContainerClusterProps {
   readonly notificationTopic?: sns.ITopic;
   /** Where the hosts run. @default - private subnets with egress */
   readonly vpcSubnets?: ec2.SubnetSelection;
+  /** Key and retention for the Container Insights log group, which ECS would otherwise create unencrypted. */
+  readonly logsKey: kms.IKey;
+  readonly logRetentionDays: number;
 }
 
 /**
@@ -55,6 +59,13 @@ export class Ec2ContainerCluster extends Construct {
       clusterName: props.clusterName,
       containerInsightsV2: ecs.ContainerInsights.ENHANCED,
     });
+    // Container Insights writes to a fixed-name group; created first, with the CMK and a retention, it is used as is.
+    const insightsLogs = new EncryptedLogGroup(this, 'InsightsLogGroup', {
+      encryptionKey: props.logsKey,
+      retentionDays: props.logRetentionDays,
+      logGroupName: `/aws/ecs/containerinsights/${props.clusterName}/performance`,
+    });
+    this.cluster.node.addDependency(insightsLogs);
 
     this.hostSecurityGroup = new ec2.SecurityGroup(this, 'HostSecurityGroup', {
       vpc: props.vpc,

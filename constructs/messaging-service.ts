@@ -46,7 +46,14 @@ export interface MessagingServiceProps {
   readonly logsKey: kms.IKey;
   readonly logRetentionDays: number;
   readonly database: rds.IDatabaseInstance;
-  /** RDS-managed master secret (JSON `username`/`password`), injected as `DB_USERNAME`/`DB_PASSWORD`. */
+  /** The database's DbiResourceId (`instanceResourceId`), for the `rds-db:connect` grant of the serving login. */
+  readonly databaseResourceId: string;
+  /** The serving login (IAM database authentication; created by the service's migrations). @default hmk_service */
+  readonly databaseServiceUser?: string;
+  /**
+   * RDS-managed master secret (JSON `username`/`password`), injected as `DB_USERNAME`/`DB_PASSWORD` and used
+   * by the service only to run its migrations at start; it serves as `databaseServiceUser`.
+   */
   readonly databaseSecret: secretsmanager.ISecret;
   readonly databaseName: string;
   /** The database's (non-default) port. */
@@ -158,15 +165,28 @@ export class MessagingService extends Construct {
       );
     }
 
+    const databaseServiceUser = props.databaseServiceUser ?? 'hmk_service';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseServiceUser)) {
+      throw new Error(`databaseServiceUser: "${databaseServiceUser}" must be a lower-case Postgres role name`);
+    }
     const taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: ecsTasksOfThisAccount,
-      description: 'Messaging service: envelope encryption and push publishing',
+      description: 'Messaging service: database login (IAM auth), envelope encryption and push publishing',
     });
     const taskStatements = [
       new iam.PolicyStatement({
         sid: 'EnvelopeEncryption',
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: [props.dataKey.keyArn],
+      }),
+      // The serving pools log in as the non-owner service login with IAM database authentication tokens.
+      // Written here rather than database.grantConnect(), which would add an inline policy to the task role.
+      new iam.PolicyStatement({
+        sid: 'ConnectAsServiceLogin',
+        actions: ['rds-db:connect'],
+        resources: [
+          `arn:${partition}:rds-db:${region}:${account}:dbuser:${props.databaseResourceId}/${databaseServiceUser}`,
+        ],
       }),
     ];
     const platformApps = Object.values(props.platformApplicationArns ?? {}).filter((a): a is string => !!a);
@@ -224,6 +244,9 @@ export class MessagingService extends Construct {
       DB_PORT: String(props.databasePort),
       DB_NAME: props.databaseName,
       DB_SSL: 'verify-full',
+      // Serving login: never the owner. IAM tokens are signed for AWS_REGION (set above).
+      DB_SERVICE_USER: databaseServiceUser,
+      DB_IAM_AUTH: 'true',
       MIGRATE_ON_START: 'true',
       PUSH_MODE: platformApps.length > 0 ? 'sns' : 'disabled',
       ...(push.apns ? { SNS_APNS_PLATFORM_APPLICATION_ARN: push.apns } : {}),
@@ -258,6 +281,8 @@ export class MessagingService extends Construct {
       linuxParameters,
       portMappings: [{ containerPort: this.containerPort, protocol: ecs.Protocol.TCP }],
       environment,
+      // The owner (master) credentials are used only to run the migrations at start (which create the serving
+      // login); the serving pools log in as DB_SERVICE_USER with IAM database authentication tokens.
       secrets: {
         DB_USERNAME: ecs.Secret.fromSecretsManager(dbSecret, 'username'),
         DB_PASSWORD: ecs.Secret.fromSecretsManager(dbSecret, 'password'),

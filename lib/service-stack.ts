@@ -55,6 +55,8 @@ export class ServiceStack extends KitStack {
       minCapacity: config.availabilityZones.length,
       maxCapacity: svc.maxCount + svc.desiredCount,
       notificationTopic: props.opsTopic,
+      logsKey: keys.logsKey,
+      logRetentionDays: config.logRetentionDays,
     });
 
     const userPool = identity.userPool;
@@ -74,6 +76,7 @@ export class ServiceStack extends KitStack {
       logsKey: keys.logsKey,
       logRetentionDays: config.logRetentionDays,
       database: props.database,
+      databaseResourceId: databaseResourceId(props.database),
       databaseSecret: props.databaseSecret,
       databaseName: config.database.databaseName,
       databasePort: config.database.port,
@@ -133,4 +136,12 @@ function certificateOf(config: KitConfig): LoadBalancerCertificate {
     hostedZoneId: config.hostedZoneId!,
     hostedZoneName: config.hostedZoneName!,
   };
+}
+
+/** The instance's DbiResourceId, which names it in `rds-db:connect` ARNs. */
+function databaseResourceId(database: rds.DatabaseInstance): string {
+  if (!database.instanceResourceId) {
+    throw new Error('database.instanceResourceId is undefined; the service needs it for its rds-db:connect grant');
+  }
+  return database.instanceResourceId;
 }

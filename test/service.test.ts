@@ -282,6 +282,39 @@ describe('ServiceStack', () => {
       expect(env.PUSH_MODE).toBe('disabled');
     });
 
+    test('the service serves as hmk_service with IAM database auth: env and an rds-db:connect statement', () => {
+      const env = environmentOf(template);
+      expect(env.DB_SERVICE_USER).toBe('hmk_service');
+      expect(env.DB_IAM_AUTH).toBe('true');
+      expect(env.AWS_REGION).toBe('us-east-1');
+      template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('TaskRole') }],
+        PolicyDocument: Match.objectLike({
+          Statement: Match.arrayWith([
+            {
+              Sid: 'ConnectAsServiceLogin',
+              Effect: 'Allow',
+              Action: 'rds-db:connect',
+              Resource: {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:aws:rds-db:us-east-1:123456789012:dbuser:',
+                    Match.anyValue(), // the Data stack's DbiResourceId (cross-stack reference)
+                    '/hmk_service',
+                  ],
+                ],
+              },
+            },
+          ]),
+        }),
+      });
+      const connect = statementsOf(template).find((st) => st.Sid === 'ConnectAsServiceLogin');
+      expect(JSON.stringify(connect.Resource)).toMatch(/DbiResourceId/);
+      // Only the customer-managed policy grants it: no inline policy on the task role.
+      expect(Object.keys(template.findResources('AWS::IAM::Policy'))).toEqual([]);
+    });
+
     test('public directory mode reaches the service', () => {
       expect(environmentOf(templateOf('service', { directoryMode: 'public' })).DIRECTORY_MODE).toBe('public');
     });
@@ -415,6 +448,17 @@ describe('ServiceStack', () => {
       template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
     });
 
+    test('Container Insights writes to a pre-created CMK log group with retention, made before the cluster', () => {
+      const groups = template.findResources('AWS::Logs::LogGroup', {
+        Properties: { LogGroupName: '/aws/ecs/containerinsights/hipaa-kit-example-cluster/performance' },
+      });
+      const [id, group] = Object.entries(groups)[0] as [string, Json];
+      expect(group.Properties.KmsKeyId).toBeDefined();
+      expect(group.Properties.RetentionInDays).toBe(731);
+      const cluster = Object.values(template.findResources('AWS::ECS::Cluster'))[0] as Json;
+      expect(cluster.DependsOn).toContain(id);
+    });
+
     test('ALB security group: inbound 80/443 only, outbound only to the service port', () => {
       const albSg = Object.values(template.findResources('AWS::EC2::SecurityGroup')).find((sg: Json) =>
         sg.Properties.GroupDescription.startsWith('Internet-facing ALB'),
@@ -524,7 +568,7 @@ describe('ServiceStack', () => {
 
   test('every log group in the stack is CMK-encrypted, has a retention and is retained', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Json[];
-    expect(groups.length).toBe(2);
+    expect(groups.length).toBe(3); // service, WAF, Container Insights
     for (const g of groups) {
       expect(g.Properties.KmsKeyId).toBeDefined();
       expect(g.Properties.RetentionInDays).toBe(731);

@@ -27,7 +27,7 @@ const PINNED: Record<string, string[]> = {
     'PhiBucketFEC03A07',
   ],
   identity: ['PushHandlerLogsB383B33A', 'PushProviderLogs4A6AA3B5', 'UserPool335E89E8'],
-  service: ['MessagingServiceLogGroupE8955710', 'WebAclLogGroup27712C52'],
+  service: ['ContainerClusterInsightsLogGroupA3E8677B', 'MessagingServiceLogGroupE8955710', 'WebAclLogGroup27712C52'],
   bastion: [],
 };
 
