@@ -83,21 +83,27 @@ export async function checkCloudTrail(ctx: VerifyContext): Promise<CheckResult[]
         if (!t.KmsKeyId) hardenedProblems.push('logs not encrypted with a KMS key');
 
         const phiBucket = kitNames(ctx.config).phiBucketName;
-        const covered = [...(selectors.EventSelectors ?? [])].some((s) =>
-          (s.DataResources ?? []).some(
-            (d) =>
-              d.Type === 'AWS::S3::Object' &&
-              (d.Values ?? []).some(
-                (v) => /^arn:[a-z-]+:s3(:::)?$/.test(v) || v.startsWith(`arn:${partOf(v)}:s3:::${phiBucket}/`),
-              ),
-          ),
+        // Reads of PHI must be recorded too: a ReadOnly/WriteOnly selector does not count.
+        const covered = [...(selectors.EventSelectors ?? [])].some(
+          (s) =>
+            (s.ReadWriteType ?? 'All') === 'All' &&
+            (s.DataResources ?? []).some(
+              (d) =>
+                d.Type === 'AWS::S3::Object' &&
+                (d.Values ?? []).some(
+                  (v) => /^arn:[a-z-]+:s3(:::)?$/.test(v) || v.startsWith(`arn:${partOf(v)}:s3:::${phiBucket}/`),
+                ),
+            ),
         );
         const advanced = (selectors.AdvancedEventSelectors ?? []).some((s) => {
           const fields = s.FieldSelectors ?? [];
           const s3Objects = fields.some((f) => f.Field === 'resources.type' && f.Equals?.includes('AWS::S3::Object'));
+          const bothDirections = !fields.some((f) => f.Field === 'readOnly');
           const arns = fields.find((f) => f.Field === 'resources.ARN');
           return (
-            s3Objects && (!arns || (arns.StartsWith ?? arns.Equals ?? []).some((v) => v.includes(`:::${phiBucket}/`)))
+            s3Objects &&
+            bothDirections &&
+            (!arns || (arns.StartsWith ?? arns.Equals ?? []).some((v) => v.includes(`:::${phiBucket}/`)))
           );
         });
 
@@ -149,6 +155,8 @@ function partOf(arn: string): string {
   return arn.split(':')[1] ?? 'aws';
 }
 
+const MAX_DIGEST_GAP_HOURS = 2;
+
 /** Digest files are delivered hourly under AWSLogs/<account>/CloudTrail-Digest/<region>/<yyyy>/<mm>/<dd>/. */
 async function digestsProblems(ctx: VerifyContext, bucket: string | undefined, prefix: string | undefined) {
   if (!bucket) return ['the trail names no S3 bucket'];
@@ -157,7 +165,7 @@ async function digestsProblems(ctx: VerifyContext, bucket: string | undefined, p
   const days = new Set<string>();
   for (let t = since.getTime(); t <= ctx.now.getTime(); t += 3_600_000) days.add(dayPath(new Date(t)));
   days.add(dayPath(ctx.now));
-  let found = 0;
+  const times: number[] = [];
   for (const day of days) {
     const Prefix = `${prefix ? `${prefix}/` : ''}AWSLogs/${ctx.config.account}/CloudTrail-Digest/${ctx.config.region}/${day}/`;
     let token: string | undefined;
@@ -166,11 +174,26 @@ async function digestsProblems(ctx: VerifyContext, bucket: string | undefined, p
         ctx.clients.s3,
         new ListObjectsV2Command({ Bucket: bucket, Prefix, ContinuationToken: token }),
       );
-      found += (page.Contents ?? []).filter((o) => o.LastModified && o.LastModified >= since).length;
+      for (const o of page.Contents ?? [])
+        if (o.LastModified && o.LastModified >= since) times.push(o.LastModified.getTime());
       token = page.NextContinuationToken;
     } while (token);
   }
-  return found > 0 ? [] : [`no digest file in s3://${bucket} within the last ${hours} h`];
+  if (times.length === 0) return [`no digest file in s3://${bucket} within the last ${hours} h`];
+  // Digests are hourly: a gap of more than two hours anywhere in the window means delivery stopped.
+  times.sort((a, b) => a - b);
+  const gaps = [
+    times[0] - since.getTime(),
+    ...times.slice(1).map((t, i) => t - times[i]),
+    ctx.now.getTime() - times[times.length - 1],
+  ];
+  const longest = Math.max(...gaps) / 3_600_000;
+  return longest > MAX_DIGEST_GAP_HOURS
+    ? [
+        `digest files in s3://${bucket} have a gap of ${longest.toFixed(1)} h within the last ${hours} h ` +
+          '(a trail younger than that window reports this until it has delivered for the whole window)',
+      ]
+    : [];
 }
 
 function dayPath(d: Date): string {

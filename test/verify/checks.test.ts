@@ -190,6 +190,33 @@ const DRIFTS: [string, () => void, RegExp][] = [
     /no digest file/,
   ],
   [
+    'cloudtrail.digests',
+    () =>
+      mocks.s3.on(ListObjectsV2Command).resolves({
+        // Hourly, except five hours missing in the middle of the day.
+        Contents: Array.from({ length: 25 }, (_, h) => h)
+          .filter((h) => h < 8 || h > 12)
+          .map((h) => ({ Key: `digest-${h}.json.gz`, LastModified: ago(h * 60 + 10) })),
+      }),
+    /gap of 6\.0 h/,
+  ],
+  [
+    'cloudtrail.phi-data-events',
+    () =>
+      mocks.cloudtrail.on(GetEventSelectorsCommand).resolves({
+        EventSelectors: [
+          {
+            ReadWriteType: 'WriteOnly',
+            IncludeManagementEvents: true,
+            DataResources: [
+              { Type: 'AWS::S3::Object', Values: ['arn:aws:s3:::hipaa-kit-example-phi-123456789012-us-east-1/'] },
+            ],
+          },
+        ],
+      }),
+    /no S3 data-event selector/,
+  ],
+  [
     'ec2.vpc-tenancy',
     () =>
       mocks.ec2

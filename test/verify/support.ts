@@ -291,7 +291,10 @@ export function healthyAccount(): void {
         },
       ],
     });
-  mocks.s3.on(ListObjectsV2Command).resolves({ Contents: [{ Key: 'digest.json.gz', LastModified: ago(50) }] });
+  // Hourly digests over the last day.
+  mocks.s3.on(ListObjectsV2Command).resolves({
+    Contents: Array.from({ length: 25 }, (_, h) => ({ Key: `digest-${h}.json.gz`, LastModified: ago(h * 60 + 10) })),
+  });
 
   mocks.ec2
     .on(DescribeVpcsCommand)
