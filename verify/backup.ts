@@ -59,13 +59,22 @@ export async function checkBackup(ctx: VerifyContext): Promise<CheckResult[]> {
         const since = new Date(ctx.now.getTime() - ctx.thresholds.backupWindowHours * 3_600_000);
         const pointProblems: string[] = [];
         for (const ResourceArn of protectedResources) {
-          const points: ListRecoveryPointsByResourceCommandOutput = await ctx.call(
-            ctx.clients.backup,
-            new ListRecoveryPointsByResourceCommand({ ResourceArn }),
-          );
-          const recent = (points.RecoveryPoints ?? []).some(
-            (p) => p.Status === 'COMPLETED' && p.CreationDate !== undefined && p.CreationDate >= since,
-          );
+          // Pages come in no promised order, so read them all until a recent usable point turns up.
+          let recent = false;
+          let NextToken: string | undefined;
+          do {
+            const page: ListRecoveryPointsByResourceCommandOutput = await ctx.call(
+              ctx.clients.backup,
+              new ListRecoveryPointsByResourceCommand({ ResourceArn, NextToken }),
+            );
+            recent = (page.RecoveryPoints ?? []).some(
+              (p) =>
+                (p.Status === 'COMPLETED' || p.Status === 'AVAILABLE') &&
+                p.CreationDate !== undefined &&
+                p.CreationDate >= since,
+            );
+            NextToken = page.NextToken;
+          } while (!recent && NextToken);
           if (!recent)
             pointProblems.push(
               `no completed recovery point for ${ResourceArn} in ${ctx.thresholds.backupWindowHours} h`,

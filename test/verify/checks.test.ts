@@ -682,3 +682,14 @@ test("ingress from the VPC's own IPv6 block counts as inside", async () => {
   mocks.ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: groups });
   expect((await runAll()).filter((r) => r.status !== 'pass')).toEqual([]);
 });
+
+test('a recent recovery point on a later page counts (pages come in no promised order)', async () => {
+  mocks.backup
+    .on(ListRecoveryPointsByResourceCommand)
+    .resolves({ RecoveryPoints: [{ Status: 'COMPLETED', CreationDate: ago(60 * 48) }], NextToken: 'page-2' })
+    .on(ListRecoveryPointsByResourceCommand, { NextToken: 'page-2' })
+    .resolves({ RecoveryPoints: [{ Status: 'AVAILABLE', CreationDate: ago(60) }] });
+  const results = await runAll();
+  const points = results.filter((r) => r.id === 'backup.recovery-points');
+  expect(points.map((r) => r.status)).toEqual(['pass']);
+});
