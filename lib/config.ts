@@ -47,7 +47,7 @@ export interface ServiceConfig {
   readonly cpuUnits: number;
   /** WAF rate limit: requests per 5 minutes per source IP. */
   readonly wafRateLimitPer5Min: number;
-  /** SSH/login warning banner returned by the service. */
+  /** Warning banner (P15): returned by the service (`GET /v1/session`) and shown by the bastion's sshd (`/etc/issue.net`). */
   readonly bannerText: string;
 }
 
