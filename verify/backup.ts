@@ -60,7 +60,7 @@ export async function checkBackup(ctx: VerifyContext): Promise<CheckResult[]> {
         const pointProblems: string[] = [];
         for (const ResourceArn of protectedResources) {
           // Pages come in no promised order, so read them all until a recent usable point turns up.
-          let recent = false;
+          let recent: boolean;
           let NextToken: string | undefined;
           do {
             const page: ListRecoveryPointsByResourceCommandOutput = await ctx.call(
