@@ -7,8 +7,8 @@ import { partitionOf, STATEFUL_REMOVAL } from './defaults';
 export interface KitKeysProps {
   /** Alias prefix, e.g. `hipaa-kit/example`. */
   readonly aliasPrefix: string;
-  /** Name of the CloudTrail trail, fixed so the audit key can scope `aws:SourceArn` without a cycle. */
-  readonly trailName: string;
+  /** ARN of the CloudTrail trail, fixed so the audit key can scope `aws:SourceArn` without a cycle. */
+  readonly trailArn: string;
 }
 
 const DATA_KEY_ACTIONS = ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
@@ -87,7 +87,7 @@ export class KitKeys extends Construct {
     );
 
     this.auditKey = this.newKey('AuditKey', `${props.aliasPrefix}/audit`, 'CloudTrail audit trail');
-    const trailArn = `arn:${partition}:cloudtrail:${region}:${account}:trail/${props.trailName}`;
+    const { trailArn } = props;
     this.auditKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudTrailEncryptLogs',

@@ -5,7 +5,7 @@ import { AccessLogsBucket } from '../constructs/access-logs-bucket';
 import { AuditBucket } from '../constructs/audit-bucket';
 import { AuditTrail } from '../constructs/audit-trail';
 import { CisAlarms } from '../constructs/cis-alarms';
-import { cloudWatchRetentionAtLeast, partitionOf } from '../constructs/defaults';
+import { cloudWatchRetentionAtLeast } from '../constructs/defaults';
 import { KitKeys } from '../constructs/kit-keys';
 import { OpsTopic } from '../constructs/ops-topic';
 import { KitStack, KitStackProps } from './kit-stack';
@@ -35,7 +35,7 @@ export class AuditStack extends KitStack {
     super(scope, id, { ...props, stateful: true });
     const { config, keys } = props;
     const names = kitNames(config);
-    const trailArn = `arn:${partitionOf(this.region)}:cloudtrail:${this.region}:${this.account}:trail/${names.trailName}`;
+    const { trailArn } = names;
 
     this.accessLogsBucket = new AccessLogsBucket(this, 'AccessLogsBucket', {
       retentionDays: config.auditRetentionDays,

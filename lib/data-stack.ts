@@ -32,7 +32,7 @@ export class DataStack extends KitStack {
     super(scope, id, { ...props, stateful: true });
     const { config, keys } = props;
     const names = kitNames(config);
-    const resourcePrefix = `hipaa-kit-${config.profileName.toLowerCase()}`;
+    const { resourcePrefix } = names;
 
     this.phiBucket = new PhiBucket(this, 'PhiBucket', {
       bucketName: names.phiBucketName,

@@ -7,6 +7,7 @@ import { KitKeys } from '../constructs/kit-keys';
 import { PushIdentityPool } from '../constructs/push-identity-pool';
 import { PushPlatformApplications } from '../constructs/push-platform-applications';
 import { KitStack, KitStackProps } from './kit-stack';
+import { kitNames } from './naming';
 
 export interface IdentityStackProps extends KitStackProps {
   readonly keys: KitKeys;
@@ -29,7 +30,7 @@ export class IdentityStack extends KitStack {
   constructor(scope: Construct, id: string, props: IdentityStackProps) {
     super(scope, id, { ...props, stateful: true });
     const { config, keys } = props;
-    const namePrefix = `hipaa-kit-${config.profileName.toLowerCase()}`;
+    const namePrefix = kitNames(config).resourcePrefix;
 
     const users = new HardenedUserPool(this, 'UserPool', {
       directoryMode: config.directoryMode,

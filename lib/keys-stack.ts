@@ -10,6 +10,6 @@ export class KeysStack extends KitStack {
   constructor(scope: Construct, id: string, props: KitStackProps) {
     super(scope, id, { ...props, stateful: true });
     const names = kitNames(props.config);
-    this.keys = new KitKeys(this, 'Keys', { aliasPrefix: names.aliasPrefix, trailName: names.trailName });
+    this.keys = new KitKeys(this, 'Keys', { aliasPrefix: names.aliasPrefix, trailArn: names.trailArn });
   }
 }

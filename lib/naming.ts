@@ -1,12 +1,18 @@
+import { partitionOf } from '../constructs/defaults';
 import { KitConfig } from './config';
 
 /** Deterministic names, so stacks can refer to each other's resources without cross-stack cycles. */
 export function kitNames(config: KitConfig) {
   const profile = config.profileName.toLowerCase();
+  const trailName = `hipaa-kit-${profile}-trail`;
   return {
+    /** Prefix of every physical name the kit sets (cluster, database, vault, log groups, ...). */
+    resourcePrefix: `hipaa-kit-${profile}`,
     stackPrefix: `HipaaKit-${config.profileName}`,
     aliasPrefix: `alias/hipaa-kit/${profile}`,
-    trailName: `hipaa-kit-${profile}-trail`,
+    trailName,
+    /** Fixed, so the audit key can scope CloudTrail by `aws:SourceArn` before the trail exists (no cycle). */
+    trailArn: `arn:${partitionOf(config.region)}:cloudtrail:${config.region}:${config.account}:trail/${trailName}`,
     /** The PHI bucket's name is fixed so the audit trail can select its data events before the bucket exists. */
     phiBucketName: `hipaa-kit-${profile}-phi-${config.account}-${config.region}`,
   };

@@ -15,6 +15,7 @@ import { WebAcl } from '../constructs/web-acl';
 import { KitConfig } from './config';
 import { IdentityStack } from './identity-stack';
 import { KitStack, KitStackProps } from './kit-stack';
+import { kitNames } from './naming';
 
 export interface ServiceStackProps extends KitStackProps {
   readonly keys: KitKeys;
@@ -42,7 +43,7 @@ export class ServiceStack extends KitStack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, { ...props, stateful: false });
     const { config, keys, identity } = props;
-    const namePrefix = `hipaa-kit-${config.profileName.toLowerCase()}`;
+    const namePrefix = kitNames(config).resourcePrefix;
     const svc = config.service;
 
     this.containerCluster = new Ec2ContainerCluster(this, 'ContainerCluster', {
