@@ -286,3 +286,17 @@ export function buildReport(evidence: Evidence, templates: Templates, generatedA
     findings: evidence.outcomes,
   };
 }
+
+/** Per-pack summary cells (pack, rules, resources, compliant, acknowledged, non-compliant, errors, N/A), as text. */
+export function packSummaryRows(summary: ReportSummary): string[][] {
+  return summary.packs.map((k) => [
+    k.pack,
+    `${k.rules}`,
+    `${k.resourcesChecked}`,
+    `${k.outcomes.compliant}`,
+    `${k.outcomes.acknowledged}`,
+    `${k.outcomes['non-compliant']}`,
+    `${k.outcomes.error}`,
+    `${k.notApplicable}`,
+  ]);
+}

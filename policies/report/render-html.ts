@@ -1,4 +1,4 @@
-import { ComplianceReport, ControlRow, ControlStatus, OutcomeCounts } from './model';
+import { ComplianceReport, ControlRow, ControlStatus, OutcomeCounts, packSummaryRows } from './model';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -157,16 +157,7 @@ ${table(
 )}
 ${table(
   ['Pack', 'Rules', 'Resources checked', 'Compliant', 'Acknowledged', 'Non-compliant', 'Rule errors', 'Not applicable'],
-  s.packs.map((k) => [
-    e(k.pack),
-    `${k.rules}`,
-    `${k.resourcesChecked}`,
-    `${k.outcomes.compliant}`,
-    `${k.outcomes.acknowledged}`,
-    `${k.outcomes['non-compliant']}`,
-    `${k.outcomes.error}`,
-    `${k.notApplicable}`,
-  ]),
+  packSummaryRows(s).map(([pack, ...counts]) => [e(pack), ...counts]),
   [1, 2, 3, 4, 5, 6, 7],
 )}
 <ul>

@@ -1,4 +1,4 @@
-import { ComplianceReport, ControlRow, OutcomeCounts } from './model';
+import { ComplianceReport, ControlRow, OutcomeCounts, packSummaryRows } from './model';
 import { STATUS_LABELS, withinStack } from './render-html';
 
 /** Escapes text for a GitHub-flavoured Markdown table cell (one line, no pipe, no HTML). */
@@ -61,16 +61,7 @@ export function renderMarkdown(report: ComplianceReport): string {
     '',
     table(
       ['Pack', 'Rules', 'Resources checked', 'Compliant', 'Acknowledged', 'Non-compliant', 'Rule errors', 'N/A'],
-      s.packs.map((k) => [
-        k.pack,
-        `${k.rules}`,
-        `${k.resourcesChecked}`,
-        `${k.outcomes.compliant}`,
-        `${k.outcomes.acknowledged}`,
-        `${k.outcomes['non-compliant']}`,
-        `${k.outcomes.error}`,
-        `${k.notApplicable}`,
-      ]),
+      packSummaryRows(s),
     ),
     '',
     `- Pillars with automated template evidence: ${list(s.automatedPillars)}`,
