@@ -72,6 +72,34 @@ export interface Config {
     maxAttempts: number;
   };
   awsRegion?: string;
+  /** Members (patients) may start conversations only with clinicians (MEMBERS_CLINICIANS_ONLY). */
+  membersCliniciansOnly: boolean;
+  /** Break-glass access window (pillar P04, 164.312(a)(2)(ii)). */
+  breakGlassMinutes: number;
+  /** Where high-severity notices (break-glass) go: the kit's ops SNS topic, or a local sink. */
+  notify: { mode: 'sns' | 'sink'; topicArn?: string; sinkFile?: string };
+  retention: {
+    /** Organisation default when no admin has set one; 0 keeps messages forever. */
+    defaultDays: number;
+    /** Run the retention job in this process (every container may; the job is safe concurrently). */
+    jobEnabled: boolean;
+    intervalSeconds: number;
+    batchSize: number;
+  };
+  /** Conversation data keys: DynamoDB in AWS (outside every database backup), a Postgres table locally. */
+  keyStore: { mode: 'dynamodb' | 'postgres'; table?: string };
+  attachments: {
+    mode: 's3' | 'local';
+    bucket?: string;
+    /** SSE-KMS key every upload must name (the PHI bucket's key). */
+    kmsKeyId?: string;
+    /** Local mode: directory the files live in. */
+    dir?: string;
+    maxBytes: number;
+    allowedTypes: string[];
+    /** Lifetime of presigned upload/download URLs, at most 300 s. */
+    urlTtlSeconds: number;
+  };
 }
 
 export const DEFAULT_BANNER =
@@ -210,6 +238,63 @@ function pushConfig(env: Env, production: boolean): Config['push'] {
   };
 }
 
+function notifyConfig(env: Env, production: boolean): Config['notify'] {
+  const mode = str(env, 'NOTIFY_MODE') ?? (production ? 'sns' : 'sink');
+  if (mode !== 'sns' && mode !== 'sink') throw new ConfigError('NOTIFY_MODE', `must be sns or sink (got "${mode}")`);
+  if (production && mode !== 'sns') throw new ConfigError('NOTIFY_MODE', 'must be sns in production (break-glass notices go to the ops topic)');
+  const topicArn = str(env, 'OPS_TOPIC_ARN');
+  if (mode === 'sns' && !topicArn?.startsWith('arn:')) {
+    throw new ConfigError('OPS_TOPIC_ARN', 'must be the ARN of the ops SNS topic when NOTIFY_MODE=sns');
+  }
+  return { mode, topicArn, sinkFile: str(env, 'NOTIFY_SINK_FILE') };
+}
+
+function keyStoreConfig(env: Env, production: boolean): Config['keyStore'] {
+  const mode = str(env, 'KEY_STORE') ?? (production ? 'dynamodb' : 'postgres');
+  if (mode !== 'dynamodb' && mode !== 'postgres') {
+    throw new ConfigError('KEY_STORE', `must be dynamodb or postgres (got "${mode}")`);
+  }
+  // In the database, a destroyed key would survive in every snapshot: crypto-shredding needs the separate store.
+  if (production && mode !== 'dynamodb') throw new ConfigError('KEY_STORE', 'must be dynamodb in production (crypto-shredding)');
+  const table = str(env, 'KEY_STORE_TABLE');
+  if (mode === 'dynamodb' && (!table || !/^[A-Za-z0-9_.-]{3,255}$/.test(table))) {
+    throw new ConfigError('KEY_STORE_TABLE', 'must name the DynamoDB key table when KEY_STORE=dynamodb');
+  }
+  return { mode, table };
+}
+
+const DEFAULT_ATTACHMENT_TYPES = 'image/jpeg,image/png,image/heic,application/pdf,text/plain';
+
+function attachmentsConfig(env: Env, production: boolean): Config['attachments'] {
+  const mode = str(env, 'ATTACHMENTS_MODE') ?? (production ? 's3' : 'local');
+  if (mode !== 's3' && mode !== 'local') throw new ConfigError('ATTACHMENTS_MODE', `must be s3 or local (got "${mode}")`);
+  if (production && mode !== 's3') throw new ConfigError('ATTACHMENTS_MODE', 'must be s3 in production');
+  const bucket = str(env, 'ATTACHMENTS_BUCKET');
+  const kmsKeyId = str(env, 'ATTACHMENTS_KMS_KEY_ID');
+  if (mode === 's3') {
+    if (!bucket || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+      throw new ConfigError('ATTACHMENTS_BUCKET', 'must name the PHI bucket when ATTACHMENTS_MODE=s3');
+    }
+    if (!kmsKeyId?.startsWith('arn:')) {
+      throw new ConfigError('ATTACHMENTS_KMS_KEY_ID', "must be the full ARN of the PHI bucket's KMS key when ATTACHMENTS_MODE=s3");
+    }
+  }
+  const allowedTypes = (str(env, 'ATTACHMENT_TYPES') ?? DEFAULT_ATTACHMENT_TYPES).split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+  const bad = allowedTypes.find((t) => !/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(t));
+  if (bad !== undefined || allowedTypes.length === 0) {
+    throw new ConfigError('ATTACHMENT_TYPES', `must be a comma-separated list of media types like image/png (got "${bad ?? ''}")`);
+  }
+  return {
+    mode,
+    bucket,
+    kmsKeyId,
+    dir: str(env, 'ATTACHMENTS_DIR'),
+    maxBytes: int(env, 'ATTACHMENT_MAX_BYTES', 25 * 1024 * 1024, 1, 5 * 1024 * 1024 * 1024),
+    allowedTypes,
+    urlTtlSeconds: int(env, 'ATTACHMENT_URL_TTL_SECONDS', 300, 1, 300),
+  };
+}
+
 /**
  * Database settings only, for the owner-only CLIs (migrate, audit verifier), which need no auth or
  * push settings and do not serve (so production does not insist on the serving login's credential).
@@ -278,5 +363,16 @@ export function loadConfig(env: Env = process.env): Config {
     dataKeyMaxUses: int(env, 'DATA_KEY_MAX_USES', 10_000, 1, 1_000_000),
     push: pushConfig(env, production),
     awsRegion: str(env, 'AWS_REGION') ?? str(env, 'AWS_DEFAULT_REGION'),
+    membersCliniciansOnly: bool(env, 'MEMBERS_CLINICIANS_ONLY', false),
+    breakGlassMinutes: int(env, 'BREAK_GLASS_MINUTES', 60, 1, 1440),
+    notify: notifyConfig(env, production),
+    retention: {
+      defaultDays: int(env, 'RETENTION_DAYS', 0, 0, 36_500),
+      jobEnabled: bool(env, 'RETENTION_JOB', true),
+      intervalSeconds: int(env, 'RETENTION_INTERVAL_SECONDS', 3600, 1, 86_400),
+      batchSize: int(env, 'RETENTION_BATCH_SIZE', 1000, 1, 100_000),
+    },
+    keyStore: keyStoreConfig(env, production),
+    attachments: attachmentsConfig(env, production),
   };
 }

@@ -11,6 +11,14 @@ const valid = {
   AUTH_AUDIENCE: 'client-a,client-b',
 };
 
+/** What production needs for break-glass notices, crypto-shredding and attachments (the kit sets them all). */
+const PROD_STORES = {
+  OPS_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111111111111:ops',
+  KEY_STORE_TABLE: 'hipaa-kit-example-conversation-keys',
+  ATTACHMENTS_BUCKET: 'hipaa-kit-example-phi-111111111111',
+  ATTACHMENTS_KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+};
+
 function rejects(env: Record<string, string>, variable: string) {
   assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable,
     `expected ConfigError for ${variable}`);
@@ -49,7 +57,7 @@ test('production refuses to start without KMS, TLS to the database and SNS', () 
     AUTH_JWKS_URI: 'https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json',
     DB_SSL: 'verify-full', DB_SSL_CA_FILE: process.execPath, // any existing file stands in for the CA bundle
     SNS_FCM_PLATFORM_APPLICATION_ARN: 'arn:aws:sns:eu-west-1:111111111111:app/GCM/x',
-    DB_IAM_AUTH: 'true', AWS_REGION: 'eu-west-1',
+    DB_IAM_AUTH: 'true', AWS_REGION: 'eu-west-1', ...PROD_STORES,
   };
   rejects(prod, 'KMS_KEY_ID');
   const withKms = { ...prod, KMS_KEY_ID: 'alias/hmk' };
@@ -69,6 +77,7 @@ test('the serving login: IAM auth in production, a password locally, never unaut
     ...valid, NODE_ENV: 'production', AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/pool',
     AUTH_JWKS_URI: 'https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json',
     DB_SSL: 'verify-full', DB_SSL_CA_FILE: process.execPath, KMS_KEY_ID: 'alias/hmk', PUSH_MODE: 'disabled',
+    ...PROD_STORES,
   };
   rejects(prod, 'DB_IAM_AUTH');
   const iam = loadConfig({ ...prod, DB_IAM_AUTH: 'true', AWS_REGION: 'eu-west-1' }).db.service;
@@ -119,4 +128,35 @@ test('the serving pool uses the owner\'s host/port/database with its own user an
     if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID; else process.env.AWS_ACCESS_KEY_ID = saved.id;
     if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY; else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
   }
+});
+
+test('part 2 settings: local defaults, production stores required, bad values named', () => {
+  const c = loadConfig(valid);
+  assert.deepEqual([c.notify.mode, c.keyStore.mode, c.attachments.mode], ['sink', 'postgres', 'local']);
+  assert.equal(c.breakGlassMinutes, 60);
+  assert.equal(c.retention.defaultDays, 0);
+  assert.equal(c.attachments.urlTtlSeconds, 300);
+  assert.equal(c.membersCliniciansOnly, false);
+  const prod = {
+    ...valid, NODE_ENV: 'production', AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/pool',
+    AUTH_JWKS_URI: 'https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json',
+    DB_SSL: 'verify-full', DB_SSL_CA_FILE: process.execPath, KMS_KEY_ID: 'alias/hmk', PUSH_MODE: 'disabled',
+    DB_IAM_AUTH: 'true', AWS_REGION: 'eu-west-1', ...PROD_STORES,
+  };
+  const p = loadConfig(prod);
+  assert.deepEqual([p.notify.mode, p.keyStore.mode, p.attachments.mode], ['sns', 'dynamodb', 's3']);
+  for (const missing of Object.keys(PROD_STORES)) {
+    const { [missing]: _gone, ...rest } = prod as Record<string, string>;
+    rejects(rest, missing);
+  }
+  rejects({ ...prod, KEY_STORE: 'postgres' }, 'KEY_STORE');
+  rejects({ ...prod, ATTACHMENTS_MODE: 'local' }, 'ATTACHMENTS_MODE');
+  rejects({ ...prod, NOTIFY_MODE: 'sink' }, 'NOTIFY_MODE');
+  rejects({ ...prod, ATTACHMENTS_KMS_KEY_ID: 'alias/phi' }, 'ATTACHMENTS_KMS_KEY_ID');
+  rejects({ ...valid, ATTACHMENT_URL_TTL_SECONDS: '301' }, 'ATTACHMENT_URL_TTL_SECONDS');
+  rejects({ ...valid, ATTACHMENT_TYPES: 'image/png,not a type' }, 'ATTACHMENT_TYPES');
+  rejects({ ...valid, BREAK_GLASS_MINUTES: '0' }, 'BREAK_GLASS_MINUTES');
+  rejects({ ...valid, RETENTION_DAYS: '-1' }, 'RETENTION_DAYS');
+  rejects({ ...valid, MEMBERS_CLINICIANS_ONLY: 'maybe' }, 'MEMBERS_CLINICIANS_ONLY');
+  rejects({ ...valid, KEY_STORE: 'dynamodb' }, 'KEY_STORE_TABLE');
 });

@@ -6,10 +6,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { outcomeFor, writeAudit, type AuditEntry } from '../audit/audit.js';
-import type { Identity, TokenVerifier } from '../auth/verifier.js';
+import type { Identity, Role, TokenVerifier } from '../auth/verifier.js';
+import type { AttachmentStore } from '../attachments/types.js';
 import type { Config } from '../config.js';
 import type { Envelope } from '../crypto/envelope.js';
 import { withTransaction } from '../db/pool.js';
+import { HttpError } from '../errors.js';
+import type { Notifier } from '../notify/types.js';
 import type { PushGateway } from '../push/types.js';
 
 export interface AppDeps {
@@ -18,6 +21,10 @@ export interface AppDeps {
   verifyToken: TokenVerifier;
   envelope: Envelope;
   push: PushGateway;
+  /** Break-glass notices to the organisation contact (ops topic). */
+  notifier: Notifier;
+  /** Attachment files: the PHI bucket (presigned URLs), or a local directory. */
+  attachments: AttachmentStore;
   /** Told after each send so pushes go out promptly; the outbox is the source of truth. */
   onMessageSent?: () => void;
   logger: Logger;
@@ -43,6 +50,25 @@ export function identityOf(req: FastifyRequest): Identity {
   return req.identity;
 }
 
+/** What an action hands back to `act`: its result, the ids it touched, and optionally how to audit it. */
+export interface ActionOutcome<T> {
+  result: T;
+  targets: string[];
+  /** Overrides the route's action name, e.g. a read made under break-glass. */
+  action?: string;
+  severity?: AuditEntry['severity'];
+  detail?: AuditEntry['detail'];
+}
+
+/** 403 unless the caller holds one of `roles` (the database checks again with hmk.has_role). */
+export function requireRole(req: FastifyRequest, ...roles: Role[]): Identity {
+  const who = identityOf(req);
+  if (!roles.some((r) => who.roles.includes(r))) {
+    throw new HttpError(403, `requires the ${roles.join(' or ')} role`);
+  }
+  return who;
+}
+
 export function auditEntry(req: FastifyRequest, status: number, targets: string[]): AuditEntry {
   return {
     action: req.routeOptions.config?.action ?? 'unknown',
@@ -66,21 +92,27 @@ function pathTargets(req: FastifyRequest): string[] {
 export function createActions(deps: AppDeps) {
   const idle = deps.config.idleTimeoutSeconds;
 
-  /** Opens the request transaction: sets the acting user and refuses idle sessions. */
+  /** Opens the request transaction: sets the acting user and roles, and refuses idle sessions. */
   async function beginRequest(c: pg.PoolClient, who: Identity): Promise<void> {
-    await c.query('SELECT hmk.begin_request($1, $2, $3)', [who.userId, who.sessionId, idle]);
+    await c.query('SELECT hmk.begin_request($1, $2, $3, $4)', [who.userId, who.sessionId, idle, who.roles]);
   }
 
   async function act<T>(
     req: FastifyRequest,
     status: number,
-    fn: (c: pg.PoolClient, who: Identity) => Promise<{ result: T; targets: string[] }>,
+    fn: (c: pg.PoolClient, who: Identity) => Promise<ActionOutcome<T>>,
   ): Promise<T> {
     const who = identityOf(req);
     const result = await withTransaction(deps.pool, async (c) => {
       await beginRequest(c, who);
       const out = await fn(c, who);
-      await writeAudit(c, auditEntry(req, status, out.targets));
+      const entry = auditEntry(req, status, out.targets);
+      await writeAudit(c, {
+        ...entry,
+        action: out.action ?? entry.action,
+        ...(out.severity ? { severity: out.severity } : {}),
+        ...(out.detail ? { detail: out.detail } : {}),
+      });
       return out.result;
     });
     req.audited = true;
