@@ -73,9 +73,13 @@ test('a user cannot write into a conversation they are not in, or as someone els
   }), /no rows updated/);
 });
 
-test('the serving role cannot read the audit log, sessions or outbox, nor change the audit log', async () => {
-  for (const t of ['audit_log', 'sessions', 'push_outbox', 'audit_chain_heads']) {
+test('the serving role cannot read the audit log (without the auditor role), sessions or outbox, nor change the audit log', async () => {
+  for (const t of ['sessions', 'push_outbox']) {
     await assert.rejects(as(alice, `SELECT * FROM hmk.${t}`), /permission denied/, t);
+  }
+  // Readable only under hmk.has_role('auditor') (migration 005); alice's transaction sets no roles.
+  for (const t of ['audit_log', 'audit_chain_heads']) {
+    assert.equal((await as(alice, `SELECT * FROM hmk.${t}`)).length, 0, t);
   }
   await assert.rejects(as(alice, 'UPDATE hmk.audit_log SET outcome = $1', ['ok']), /permission denied/);
   await assert.rejects(as(alice, 'DELETE FROM hmk.audit_log'), /permission denied/);
