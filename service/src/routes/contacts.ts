@@ -1,5 +1,5 @@
 // The de-identified directory (P06). Enterprise mode lists and searches it; public mode only
-// answers exact-username lookups, as in HIPAAGRAM.
+// answers exact-username lookups, as in HIPAAGRAM. Closed accounts are left out of both.
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Identity } from '../auth/verifier.js';
@@ -12,6 +12,22 @@ const CONTACT_COLUMNS = 'id, username, display_name AS "displayName"';
 /** The directory role shown for a user with several groups. */
 export function primaryRole(who: Identity): string {
   return ['clinician', 'admin', 'auditor', 'member'].find((r) => (who.roles as string[]).includes(r)) ?? 'member';
+}
+
+/** Holds no role but member (a patient): the one MEMBERS_CLINICIANS_ONLY limits. */
+export function isPatientOnly(who: Identity): boolean {
+  return who.roles.every((r) => r === 'member');
+}
+
+/** 403 unless every other participant is a clinician (hmk.create_conversation checks again). */
+export async function assertCliniciansOnly(c: pg.PoolClient, who: Identity, participantIds: string[]): Promise<void> {
+  const { rowCount } = await c.query(
+    "SELECT 1 FROM hmk.contacts WHERE id = ANY ($1::uuid[]) AND id <> $2 AND role <> 'clinician' LIMIT 1",
+    [participantIds, who.userId],
+  );
+  if (rowCount) {
+    throw new HttpError(403, 'body.participantIds must name clinicians only: members may start conversations only with clinicians');
+  }
 }
 
 /** Makes sure the caller has a directory entry (participants and keys refer to it). */
@@ -71,10 +87,10 @@ export function contactRoutes(app: FastifyInstance, deps: AppDeps, { act }: Acti
     }
     return act(req, 200, async (c) => {
       const { rows } = username !== undefined
-        ? await c.query(`SELECT ${CONTACT_COLUMNS} FROM hmk.contacts WHERE username = $1`, [username])
+        ? await c.query(`SELECT ${CONTACT_COLUMNS} FROM hmk.contacts WHERE username = $1 AND closed_at IS NULL`, [username])
         : await c.query(
           `SELECT ${CONTACT_COLUMNS} FROM hmk.contacts
-            WHERE $1::text IS NULL OR username ILIKE $1 || '%' OR display_name ILIKE $1 || '%'
+            WHERE closed_at IS NULL AND ($1::text IS NULL OR username ILIKE $1 || '%' OR display_name ILIKE $1 || '%')
             ORDER BY username LIMIT $2`,
           [q === undefined ? null : q.replace(/[\\%_]/g, (m) => `\\${m}`), limit],
         );

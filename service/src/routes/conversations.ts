@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { notFound } from '../errors.js';
 import type { Actions, AppDeps } from './context.js';
-import { ensureContact } from './contacts.js';
+import { breakGlassRead } from './break-glass.js';
+import { assertCliniciansOnly, ensureContact, isPatientOnly } from './contacts.js';
 import { conversation, errorResponses, idParams, uuid } from './schemas.js';
 
 // No message text here: listing endpoints carry no PHI (P04). Rows are filtered by RLS alone.
@@ -41,9 +42,11 @@ export function conversationRoutes(app: FastifyInstance, deps: AppDeps, { act }:
     let created = false;
     const result = await act(req, 201, async (c, who) => {
       await ensureContact(c, who);
+      const ids = participantIds.map((p) => p.toLowerCase());
+      if (deps.config.membersCliniciansOnly && isPatientOnly(who)) await assertCliniciansOnly(c, who, ids);
       const { rows } = await c.query<{ id: string; created: boolean }>(
-        'SELECT id, created FROM hmk.create_conversation($1::uuid[], $2, $3)',
-        [participantIds.map((p) => p.toLowerCase()), endToEnd, deps.config.maxGroupSize],
+        'SELECT id, created FROM hmk.create_conversation($1::uuid[], $2, $3, $4)',
+        [ids, endToEnd, deps.config.maxGroupSize, deps.config.membersCliniciansOnly],
       );
       created = rows[0].created;
       return { result: await conversationById(c, rows[0].id), targets: [rows[0].id] };
@@ -58,15 +61,18 @@ export function conversationRoutes(app: FastifyInstance, deps: AppDeps, { act }:
       response: { 200: { type: 'array', items: conversation }, ...errorResponses },
     },
   }, (req) => act(req, 200, async (c) => {
-    const { rows } = await c.query(`${CONVERSATION_VIEW} ORDER BY "lastActivityAt" DESC, c.id LIMIT 500`);
+    // Only conversations I take part in: one readable under break-glass is read by id, and audited as such.
+    const { rows } = await c.query(
+      `${CONVERSATION_VIEW} WHERE c.id IN (SELECT hmk.my_conversation_ids()) ORDER BY "lastActivityAt" DESC, c.id LIMIT 500`);
     return { result: rows, targets: rows.map((r) => r.id as string) };
   }));
 
   app.get<{ Params: { id: string } }>('/v1/conversations/:id', {
     config: { action: 'conversation.read' },
     schema: { summary: 'One conversation', params: idParams, response: { 200: conversation, ...errorResponses } },
-  }, (req) => act(req, 200, async (c) => ({
+  }, (req) => act(req, 200, async (c, who) => ({
     result: await conversationById(c, req.params.id),
     targets: [req.params.id],
+    ...(await breakGlassRead(c, who, req.params.id, 'conversation.read.break_glass')),
   })));
 }

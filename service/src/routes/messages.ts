@@ -133,8 +133,8 @@ export function messageRoutes(app: FastifyInstance, deps: AppDeps, { beginReques
     // One statement: session check, visibility (RLS), the page, and the audit row naming what was read.
     const { rows } = await pool.query<StoredBody & { id: string; sender_id: string; created_at: Date }>({
       name: 'hmk-read-messages', // prepared once per connection
-      text: 'SELECT * FROM hmk.read_messages($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      values: [who.userId, who.sessionId, config.idleTimeoutSeconds, conversationId, before ?? null, limit,
+      text: 'SELECT * FROM hmk.read_messages($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+      values: [who.userId, who.sessionId, config.idleTimeoutSeconds, who.roles, conversationId, before ?? null, limit,
         audit.ip ?? null, audit.userAgent ?? null, audit.requestId],
     });
     req.audited = true;
