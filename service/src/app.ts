@@ -1,27 +1,39 @@
 // Wires the service together: migrations, pools, key provider, push gateway, dispatcher, server.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { DestinationStream, Logger } from 'pino';
+import { attachmentStoreFor } from './attachments/store.js';
+import type { AttachmentStore } from './attachments/types.js';
 import { createTokenVerifier } from './auth/verifier.js';
 import type { Config } from './config.js';
 import { Envelope } from './crypto/envelope.js';
+import type { KeyStore } from './crypto/key-store.js';
+import { DynamoDbKeyStore } from './crypto/key-store-dynamodb.js';
+import { PostgresKeyStore } from './crypto/key-store-postgres.js';
 import { LocalKeyring } from './crypto/keyring-local.js';
 import { KmsKeyProvider } from './crypto/kms.js';
 import type { KeyProvider } from './crypto/types.js';
 import { migrate } from './db/migrate.js';
-import { APP_ROLE, PUSH_ROLE, assertServingLoginIsSafe, createOwnerClient, createRolePool, setServiceLoginPassword } from './db/pool.js';
+import { APP_ROLE, KEYS_ROLE, PUSH_ROLE, RETENTION_ROLE, assertServingLoginIsSafe, createOwnerClient, createRolePool, setServiceLoginPassword } from './db/pool.js';
 import { createLogger } from './logger.js';
+import { LocalNotifySink } from './notify/sink.js';
+import { SnsNotifier } from './notify/sns.js';
+import type { Notifier } from './notify/types.js';
 import { PushDispatcher } from './push/outbox.js';
 import { LocalPushSink } from './push/sink.js';
 import { SnsPushGateway } from './push/sns.js';
 import { DisabledPushGateway, type PushGateway } from './push/types.js';
+import { RetentionJob } from './retention/job.js';
 import { buildServer } from './server.js';
 
 export interface ServiceOverrides {
   keyProvider?: KeyProvider;
   push?: PushGateway;
+  notifier?: Notifier;
+  attachments?: AttachmentStore;
   logStream?: DestinationStream;
 }
 
@@ -30,6 +42,11 @@ export interface Service {
   pool: pg.Pool;
   dispatcher: PushDispatcher;
   push: PushGateway;
+  notifier: Notifier;
+  /** Conversation data keys per period (crypto-shredding). */
+  keyStore: KeyStore;
+  /** The retention job (started when config.retention.jobEnabled); runOnce() runs it on demand. */
+  retention: RetentionJob;
   logger: Logger;
   /** Graceful stop: drain in-flight requests, finish the push batch, then close the pool. */
   close(): Promise<void>;
@@ -50,6 +67,12 @@ function pushGatewayFor(config: Config): PushGateway {
   }
   if (config.push.mode === 'disabled') return new DisabledPushGateway();
   return new LocalPushSink(config.push.sinkFile);
+}
+
+/** Break-glass notices: the ops SNS topic, or a local recording sink (never in production). */
+function notifierFor(config: Config): Notifier {
+  if (config.notify.mode === 'sns') return new SnsNotifier(new SNSClient({ region: config.awsRegion }), config.notify.topicArn!);
+  return new LocalNotifySink(config.notify.sinkFile);
 }
 
 /** The owner login's only job: apply migrations (and, locally, set the serving login's password). */
@@ -73,34 +96,50 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   }
   const pool = createRolePool(config.db, APP_ROLE);
   const pushPool = createRolePool(config.db, PUSH_ROLE, 2);
+  const retentionPool = createRolePool(config.db, RETENTION_ROLE, 2);
+  // The local key store's own role; production keeps keys in DynamoDB (loadConfig refuses postgres there).
+  const keysPool = config.keyStore.mode === 'postgres' ? createRolePool(config.db, KEYS_ROLE, 4) : undefined;
+  const endPools = () => Promise.all([pool.end(), pushPool.end(), retentionPool.end(), keysPool?.end()]);
   try {
     await assertServingLoginIsSafe(pool);
   } catch (err) {
-    await Promise.all([pool.end(), pushPool.end()]);
+    await endPools();
     throw err;
   }
   const push = overrides.push ?? pushGatewayFor(config);
   const dispatcher = new PushDispatcher(pushPool, push, config.push, logger);
+  const notifier = overrides.notifier ?? notifierFor(config);
+  const keyStore: KeyStore = keysPool
+    ? new PostgresKeyStore(keysPool)
+    : new DynamoDbKeyStore(new DynamoDBClient({ region: config.awsRegion }), config.keyStore.table!);
   const envelope = new Envelope(overrides.keyProvider ?? keyProviderFor(config), {
     maxAgeMs: config.dataKeyMaxAgeSeconds * 1000,
     maxUses: config.dataKeyMaxUses,
     maxEntries: 10_000,
-  });
+  }, Date.now, keyStore);
+  const attachments = overrides.attachments ?? attachmentStoreFor(config);
+  const retention = new RetentionJob(retentionPool, keyStore, attachments, config.retention, logger);
   const app = await buildServer({
     config,
     pool,
     verifyToken: createTokenVerifier(config.auth),
     envelope,
     push,
+    notifier,
+    attachments,
     onMessageSent: () => dispatcher.kick(),
     logger,
   });
   dispatcher.start();
+  if (config.retention.jobEnabled) retention.start();
   return {
     app,
     pool,
     dispatcher,
     push,
+    notifier,
+    keyStore,
+    retention,
     logger,
     async close() {
       // Keep-alive connections become idle once their in-flight response is sent; close them as
@@ -114,8 +153,8 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         clearInterval(sweep);
         clearTimeout(deadline);
       }
-      await dispatcher.stop();
-      await Promise.all([pool.end(), pushPool.end()]);
+      await Promise.all([dispatcher.stop(), retention.stop()]);
+      await endPools();
     },
   };
 }

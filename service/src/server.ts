@@ -7,12 +7,18 @@ import addFormatsModule from 'ajv-formats';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { toErrorReply } from './errors.js';
 import { safeError } from './logger.js';
+import { attachmentRoutes } from './routes/attachments.js';
+import { auditRoutes } from './routes/audit.js';
 import { createActions, type AppDeps } from './routes/context.js';
+import { breakGlassRoutes } from './routes/break-glass.js';
 import { contactRoutes } from './routes/contacts.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { deviceRoutes } from './routes/devices.js';
+import { directoryAdminRoutes } from './routes/directory-admin.js';
 import { keyRoutes } from './routes/keys.js';
 import { messageRoutes } from './routes/messages.js';
+import { patientRoutes } from './routes/patients.js';
+import { retentionRoutes } from './routes/retention.js';
 import { sessionRoutes } from './routes/session.js';
 
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -27,6 +33,20 @@ function validators() {
   addFormats(coercing);
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
     (httpPart === 'body' ? strict : coercing).compile(schema);
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  auth: boolean;
+  action: string | undefined;
+  hidden: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: RouteEntry[];
+  }
 }
 
 export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
@@ -52,6 +72,16 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validators());
   app.decorateRequest('identity', null);
   app.decorateRequest('audited', false);
+  // Every route as registered, so a test can hold the OpenAPI document and the role matrix to all of them.
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      if (method !== 'HEAD') routeTable.push({
+        method, url: r.url, auth: r.config?.auth !== false, action: r.config?.action, hidden: r.schema?.hide === true,
+      });
+    }
+  });
 
   const actions = createActions(deps);
 
@@ -120,7 +150,8 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.get('/v1/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () => app.swagger());
 
-  for (const routes of [sessionRoutes, contactRoutes, conversationRoutes, messageRoutes, deviceRoutes, keyRoutes]) {
+  for (const routes of [sessionRoutes, contactRoutes, conversationRoutes, messageRoutes, deviceRoutes, keyRoutes, attachmentRoutes,
+    breakGlassRoutes, directoryAdminRoutes, patientRoutes, auditRoutes, retentionRoutes]) {
     routes(app, deps, actions);
   }
   return app;

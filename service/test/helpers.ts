@@ -10,6 +10,7 @@ import { LocalPushSink } from '../src/push/sink.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../src/dev/embedded-pg.js';
 import { startLocalIssuer, type LocalIssuer, type TokenClaims } from '../src/dev/local-issuer.js';
 import { randomUUID } from 'node:crypto';
+import { captureEmitted, captureSubmitted } from './capture.js';
 
 let serverPromise: Promise<EmbeddedServer> | undefined;
 let dbCounter = 0;
@@ -106,6 +107,7 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
       let payload: string | undefined = opts.payload;
       if (opts.body !== undefined) {
+        captureSubmitted(opts.body);
         payload = JSON.stringify(opts.body);
         headers['content-type'] ??= 'application/json';
       }
@@ -131,6 +133,8 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
       await Promise.all(clients.map((c) => c.end()));
       await service.close();
       await issuer.close();
+      captureEmitted('logs', logs);
+      captureEmitted('pushes', sink.delivered.map((d) => JSON.stringify(d)));
     },
   };
   return h;

@@ -2,7 +2,9 @@
 // (one at a time; each file gets fresh databases on this server).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../src/dev/embedded-pg.js';
 
 const requested = process.argv.slice(2);
@@ -10,15 +12,24 @@ const files = requested.length
   ? requested
   : readdirSync('test').filter((f) => f.endsWith('.test.ts')).sort().map((f) => `test/${f}`);
 
+// What every harness captured (test/capture.ts), for the DLP check that runs after the whole suite.
+const captureDir = mkdtempSync(join(tmpdir(), 'hmk-test-capture-'));
+const run = async (args: string[], env: Record<string, string>) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=120000', ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, ...env, HMK_TEST_CAPTURE_DIR: captureDir },
+  });
+  return ((await once(child, 'exit')) as [number])[0];
+};
+
 const server = await startEmbeddedPostgres({ fast: true });
 let code = 1;
 try {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=120000', ...files], {
-    stdio: 'inherit',
-    env: { ...process.env, HMK_TEST_PG_ADMIN_URL: server.url() },
-  });
-  [code] = (await once(child, 'exit')) as [number];
+  code = await run(files, { HMK_TEST_PG_ADMIN_URL: server.url() });
 } finally {
   await server.stop();
 }
+// Only meaningful over the whole suite (a single file may not push or log enough).
+if (code === 0 && requested.length === 0) code = await run(['test/dlp.check.ts'], {});
+rmSync(captureDir, { recursive: true, force: true });
 process.exit(code ?? 1);

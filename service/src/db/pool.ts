@@ -10,6 +10,10 @@ import { ConfigError, type DbConfig } from '../config.js';
 
 export const APP_ROLE = 'hmk_app';
 export const PUSH_ROLE = 'hmk_push';
+/** The retention job: may only call the retention functions (migrations/007). */
+export const RETENTION_ROLE = 'hmk_retention';
+/** The local key store (KEY_STORE=postgres): the only role that reaches hmk.conversation_keys. */
+export const KEYS_ROLE = 'hmk_keys';
 
 export type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -56,7 +60,7 @@ export function serviceOptions(db: DbConfig): pg.PoolConfig {
 }
 
 /** A pool that logs in as the service login and runs as `role` (hmk_app or hmk_push). */
-export function createRolePool(db: DbConfig, role: typeof APP_ROLE | typeof PUSH_ROLE, max = db.poolMax): pg.Pool {
+export function createRolePool(db: DbConfig, role: typeof APP_ROLE | typeof PUSH_ROLE | typeof RETENTION_ROLE | typeof KEYS_ROLE, max = db.poolMax): pg.Pool {
   const pool = new pg.Pool({
     ...serviceOptions(db),
     max,
