@@ -7,8 +7,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge } from '../lib/acknowledge';
+import { MessagingConfig } from '../lib/config';
 import { partitionOf } from './defaults';
 import { EncryptedLogGroup } from './encrypted-log-group';
 
@@ -67,7 +69,21 @@ export interface MessagingServiceProps {
   readonly idleTimeoutSeconds?: number;
   /** SNS platform applications for push; none configured disables push. @default - push off */
   readonly platformApplicationArns?: { readonly apns?: string; readonly fcm?: string };
+  /** Where break-glass notices are published (`NOTIFY_MODE=sns`): the kit's ops topic, encrypted with `dataKey`. */
+  readonly opsTopic: sns.ITopic;
+  /**
+   * The PHI bucket (SSE-KMS under `dataKey`, by name so no cross-stack export). The service presigns uploads and
+   * downloads of objects under `attachments/` and deletes them with every version; nothing else in the bucket.
+   */
+  readonly attachmentsBucketName: string;
+  /** The conversation-key table (`KEY_STORE_TABLE`, encrypted with `dataKey`), by name. */
+  readonly keyStoreTableName: string;
+  /** Organisation-wide settings passed to the service (`RETENTION_DAYS`, `MEMBERS_CLINICIANS_ONLY`, `BREAK_GLASS_MINUTES`). */
+  readonly messaging: Pick<MessagingConfig, 'retentionDays' | 'membersCliniciansOnly' | 'breakGlassMinutes'>;
 }
+
+/** The only key prefix of the PHI bucket the service may touch. */
+export const ATTACHMENTS_PREFIX = 'attachments/';
 
 /**
  * The messaging service on ECS/EC2: an `awsvpc` task (read-only root filesystem, non-root user, all Linux
@@ -90,6 +106,10 @@ export class MessagingService extends Construct {
     const idleTimeoutSeconds = props.idleTimeoutSeconds ?? 900;
     if (!Number.isInteger(idleTimeoutSeconds) || idleTimeoutSeconds < 1 || idleTimeoutSeconds > 900) {
       throw new Error(`idleTimeoutSeconds: ${idleTimeoutSeconds} must be 1 to 900 (automatic logoff, pillar P14)`);
+    }
+    if (props.opsTopic.masterKey !== props.dataKey) {
+      // The task policy grants KMS use of the data key only; a topic under another key would refuse every publish.
+      throw new Error('opsTopic: must be encrypted with dataKey (the task may use no other KMS key)');
     }
     if (props.desiredCount < 2 || props.maxCount < props.desiredCount) {
       throw new Error(
@@ -171,13 +191,47 @@ export class MessagingService extends Construct {
     }
     const taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: ecsTasksOfThisAccount,
-      description: 'Messaging service: database login (IAM auth), envelope encryption and push publishing',
+      description:
+        'Messaging service: database login (IAM auth), envelope encryption, conversation keys, attachments, ' +
+        'break-glass notices and push publishing',
     });
+    const bucketArn = `arn:${partition}:s3:::${props.attachmentsBucketName}`;
+    const attachmentObjects = `${bucketArn}/${ATTACHMENTS_PREFIX}*`;
+    const keyTableArn = `arn:${partition}:dynamodb:${region}:${account}:table/${props.keyStoreTableName}`;
     const taskStatements = [
+      // Unconditioned, because the service calls KMS itself for envelope encryption. The same key encrypts the PHI
+      // bucket (S3 generates and decrypts SSE-KMS data keys as the caller), the key table (DynamoDB decrypts its
+      // table key as the caller) and the ops topic (SNS needs both actions from a publisher), so a copy of this
+      // statement conditioned on kms:ViaService for each of those would grant nothing more.
       new iam.PolicyStatement({
-        sid: 'EnvelopeEncryption',
+        sid: 'UseDataKey',
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
         resources: [props.dataKey.keyArn],
+      }),
+      // Conversation keys: read, create, and delete (crypto-shredding); by primary key and per conversation.
+      new iam.PolicyStatement({
+        sid: 'ConversationKeyStore',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+        resources: [keyTableArn],
+      }),
+      // Presigned uploads and downloads are signed with these permissions; retention deletes every version.
+      new iam.PolicyStatement({
+        sid: 'ReadWriteAttachments',
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        resources: [attachmentObjects],
+      }),
+      // Listing the versions of an attachment (to delete them all). s3:ListBucket is what lets S3 answer a HEAD of a
+      // missing object with 404 rather than 403; that it still does under the prefix condition is unverified here.
+      new iam.PolicyStatement({
+        sid: 'ListAttachmentVersions',
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+        resources: [bucketArn],
+        conditions: { StringLike: { 's3:prefix': `${ATTACHMENTS_PREFIX}*` } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'PublishBreakGlassNotices',
+        actions: ['sns:Publish'],
+        resources: [props.opsTopic.topicArn],
       }),
       // The serving pools log in as the non-owner service login with IAM database authentication tokens.
       // Written here rather than database.grantConnect(), which would add an inline policy to the task role.
@@ -210,6 +264,13 @@ export class MessagingService extends Construct {
       roles: [taskRole],
       statements: taskStatements,
     });
+    acknowledge(
+      taskPolicy,
+      `AwsSolutions::AwsSolutions-IAM5[Resource::${attachmentObjects}]`,
+      'Attachment objects are created per upload at run time under random keys, so object access is scoped to the ' +
+        'attachments/ prefix of the one PHI bucket; the bucket refuses uploads not encrypted under the kit data key, ' +
+        'and CloudTrail records every object-level access (data events).',
+    );
     // The kit's platform application ARNs are deterministic strings; a token ARN would surface as an open finding.
     for (const endpoints of endpointArns.filter((arn) => !Token.isUnresolved(arn))) {
       acknowledge(
@@ -251,6 +312,18 @@ export class MessagingService extends Construct {
       PUSH_MODE: platformApps.length > 0 ? 'sns' : 'disabled',
       ...(push.apns ? { SNS_APNS_PLATFORM_APPLICATION_ARN: push.apns } : {}),
       ...(push.fcm ? { SNS_FCM_PLATFORM_APPLICATION_ARN: push.fcm } : {}),
+      // Conversation keys outside the database, so deleting one crypto-shreds its messages in every DB backup.
+      KEY_STORE: 'dynamodb',
+      KEY_STORE_TABLE: props.keyStoreTableName,
+      ATTACHMENTS_MODE: 's3',
+      ATTACHMENTS_BUCKET: props.attachmentsBucketName,
+      // Signed into every presigned upload; the bucket policy refuses any other key.
+      ATTACHMENTS_KMS_KEY_ID: props.dataKey.keyArn,
+      NOTIFY_MODE: 'sns',
+      OPS_TOPIC_ARN: props.opsTopic.topicArn,
+      RETENTION_DAYS: String(props.messaging.retentionDays),
+      MEMBERS_CLINICIANS_ONLY: String(props.messaging.membersCliniciansOnly),
+      BREAK_GLASS_MINUTES: String(props.messaging.breakGlassMinutes),
     };
 
     // Imported by ARN without its key: a grant through the key object would write this stack's role into the

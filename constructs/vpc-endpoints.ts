@@ -28,17 +28,23 @@ const SESSION_MANAGER_SERVICES: Record<string, ec2.InterfaceVpcEndpointAwsServic
 };
 
 /**
- * Keeps AWS API traffic inside the VPC: an S3 gateway endpoint on every route table, and one interface endpoint
- * per API (private DNS on), each with its own security group that admits HTTPS from the VPC CIDR and nothing else.
+ * Keeps AWS API traffic inside the VPC: S3 and DynamoDB gateway endpoints on every route table, and one interface
+ * endpoint per API (private DNS on), each with its own security group that admits HTTPS from the VPC CIDR only.
  */
 export class PrivateApiEndpoints extends Construct {
   readonly s3: ec2.GatewayVpcEndpoint;
+  readonly dynamoDb: ec2.GatewayVpcEndpoint;
   readonly interfaceEndpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
 
   constructor(scope: Construct, id: string, props: PrivateApiEndpointsProps) {
     super(scope, id);
     // No subnet selection: the gateway endpoint is added to every route table (ECR layers and dnf repos live in S3).
     this.s3 = new ec2.GatewayVpcEndpoint(this, 'S3', { vpc: props.vpc, service: ec2.GatewayVpcEndpointAwsService.S3 });
+    // The service's conversation-key table: reached from the private subnets without NAT (gateway endpoints are free).
+    this.dynamoDb = new ec2.GatewayVpcEndpoint(this, 'DynamoDb', {
+      vpc: props.vpc,
+      service: ec2.GatewayVpcEndpointAwsService.DYNAMODB,
+    });
 
     const services = { ...CORE_INTERFACE_SERVICES, ...(props.sessionManager ? SESSION_MANAGER_SERVICES : {}) };
     for (const [name, service] of Object.entries(services)) {

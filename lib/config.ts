@@ -67,6 +67,20 @@ export interface BackupConfig {
   readonly vaultLock: boolean;
 }
 
+export interface MessagingConfig {
+  /** Organisation default message retention in days (`RETENTION_DAYS`); 0 keeps messages forever. */
+  readonly retentionDays: number;
+  /** Members (patients) may start conversations only with clinicians (`MEMBERS_CLINICIANS_ONLY`). */
+  readonly membersCliniciansOnly: boolean;
+  /** Length of a break-glass access window in minutes, 1 to 1440 (`BREAK_GLASS_MINUTES`). */
+  readonly breakGlassMinutes: number;
+  /**
+   * Point-in-time recovery window of the conversation-key table, 1 to 35 days: how long a deleted (shredded)
+   * conversation key can still be restored. The table is kept out of AWS Backup, so this bounds crypto-shredding.
+   */
+  readonly keyTableRecoveryDays: number;
+}
+
 export interface KitConfig {
   /** The profile's name, used in stack names. */
   readonly profileName: string;
@@ -100,6 +114,8 @@ export interface KitConfig {
   readonly alarmEmail?: string;
   readonly push: PushConfig;
   readonly backup: BackupConfig;
+  /** The messaging service's policy settings and its key table. */
+  readonly messaging: MessagingConfig;
 }
 
 /** One configuration problem: the field's path and a message that says what to do. */
@@ -128,6 +144,9 @@ const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{3
 /** EC2 imports only ED25519 and RSA public keys. */
 const SSH_KEY = /^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/;
 const IMAGE_URI = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/;
+
+/** The service's RETENTION_DAYS ceiling (100 years). */
+export const MAX_MESSAGE_RETENTION_DAYS = 36_500;
 
 /** Each admin CIDR takes one rule of the public NACL, whose 20 inbound rules also hold 80, 443, VPC and ephemeral. */
 export const MAX_ADMIN_CIDRS = 15;
@@ -319,6 +338,30 @@ export function validateConfig(c: KitConfig): KitConfig {
   }
   if (!Number.isInteger(c.backup?.retentionDays) || c.backup.retentionDays < 35) {
     bad('backup.retentionDays', `${c.backup?.retentionDays} must be at least 35 days`);
+  }
+
+  const msg = c.messaging;
+  if (
+    !Number.isInteger(msg?.retentionDays) ||
+    msg.retentionDays < 0 ||
+    msg.retentionDays > MAX_MESSAGE_RETENTION_DAYS
+  ) {
+    bad(
+      'messaging.retentionDays',
+      `${msg?.retentionDays} must be a whole number of days from 0 (keep forever) to ${MAX_MESSAGE_RETENTION_DAYS}`,
+    );
+  }
+  if (typeof msg?.membersCliniciansOnly !== 'boolean') {
+    bad('messaging.membersCliniciansOnly', 'must be true or false');
+  }
+  if (!Number.isInteger(msg?.breakGlassMinutes) || msg.breakGlassMinutes < 1 || msg.breakGlassMinutes > 1440) {
+    bad('messaging.breakGlassMinutes', `${msg?.breakGlassMinutes} must be a whole number of minutes from 1 to 1440`);
+  }
+  if (!Number.isInteger(msg?.keyTableRecoveryDays) || msg.keyTableRecoveryDays < 1 || msg.keyTableRecoveryDays > 35) {
+    bad(
+      'messaging.keyTableRecoveryDays',
+      `${msg?.keyTableRecoveryDays} must be 1 to 35 days (DynamoDB's point-in-time recovery window); keep it short, it is how long a shredded key survives`,
+    );
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,4 +1,5 @@
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -7,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { KitBackupPlan } from '../constructs/backup-plan';
 import { EncryptedDatabase } from '../constructs/encrypted-database';
+import { KeyStoreTable } from '../constructs/key-store-table';
 import { KitKeys } from '../constructs/kit-keys';
 import { PhiBucket } from '../constructs/phi-bucket';
 import { KitStack, KitStackProps } from './kit-stack';
@@ -19,7 +21,10 @@ export interface DataStackProps extends KitStackProps {
   readonly opsTopic: sns.ITopic;
 }
 
-/** Where PHI lives, stateful: RDS PostgreSQL 18, the PHI attachments bucket, and their AWS Backup plan. */
+/**
+ * Where PHI lives, stateful: RDS PostgreSQL 18, the PHI attachments bucket, and their AWS Backup plan; and the
+ * conversation-key table, deliberately outside that plan (crypto-shredding).
+ */
 export class DataStack extends KitStack {
   /** Grant clients with `database.connections.allowDefaultPortFrom(sg)` and `database.grantConnect(role, user)`. */
   readonly database: rds.DatabaseInstance;
@@ -27,6 +32,8 @@ export class DataStack extends KitStack {
   readonly databaseSecret: secretsmanager.ISecret;
   readonly phiBucket: s3.Bucket;
   readonly backupPlan: KitBackupPlan;
+  /** Wrapped per-conversation, per-month data keys (`conversationId`, `period`); in no backup selection. */
+  readonly keyStoreTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, stateful: true });
@@ -57,6 +64,13 @@ export class DataStack extends KitStack {
     this.database = database.instance;
     this.databaseSecret = database.masterSecret;
 
+    this.keyStoreTable = new KeyStoreTable(this, 'KeyStoreTable', {
+      tableName: names.keyTableName,
+      encryptionKey: keys.dataKey,
+      recoveryPeriodDays: config.messaging.keyTableRecoveryDays,
+    }).table;
+
+    // The key table is not listed here: a recovery point of it would outlive every shredded key.
     this.backupPlan = new KitBackupPlan(this, 'Backup', {
       backupVaultName: `${resourcePrefix}-vault`,
       backupPlanName: `${resourcePrefix}-daily`,

@@ -15,5 +15,7 @@ export function kitNames(config: KitConfig) {
     trailArn: `arn:${partitionOf(config.region)}:cloudtrail:${config.region}:${config.account}:trail/${trailName}`,
     /** The PHI bucket's name is fixed so the audit trail can select its data events before the bucket exists. */
     phiBucketName: `hipaa-kit-${profile}-phi-${config.account}-${config.region}`,
+    /** Fixed, so the service's policy and environment name it as a plain string (no cross-stack export). */
+    keyTableName: `hipaa-kit-${profile}-conversation-keys`,
   };
 }

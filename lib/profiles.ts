@@ -46,6 +46,7 @@ export const PROFILES: Record<string, KitConfig> = {
     alarmEmail: 'security-ops@example.org',
     push: {},
     backup: { retentionDays: 35, vaultLock: false },
+    messaging: { retentionDays: 0, membersCliniciansOnly: false, breakGlassMinutes: 60, keyTableRecoveryDays: 7 },
   },
 };
 

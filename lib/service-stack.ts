@@ -43,7 +43,8 @@ export class ServiceStack extends KitStack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, { ...props, stateful: false });
     const { config, keys, identity } = props;
-    const namePrefix = kitNames(config).resourcePrefix;
+    const names = kitNames(config);
+    const namePrefix = names.resourcePrefix;
     const svc = config.service;
 
     this.containerCluster = new Ec2ContainerCluster(this, 'ContainerCluster', {
@@ -91,6 +92,11 @@ export class ServiceStack extends KitStack {
       // The ALB is the only proxy, and it lives inside the VPC.
       trustedProxyCidr: config.vpcCidr,
       platformApplicationArns: identity.platformApplicationArns,
+      opsTopic: props.opsTopic,
+      // By name: the Data stack creates both with these fixed names.
+      attachmentsBucketName: names.phiBucketName,
+      keyStoreTableName: names.keyTableName,
+      messaging: config.messaging,
     });
 
     this.containerCluster.addCapacityDependency(this.messagingService.service);

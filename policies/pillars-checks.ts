@@ -12,6 +12,7 @@ import { RDSInBackupSelection, S3PhiBucketInBackupSelection } from './rules/back
 import { EC2BastionIdleLogoff, EC2BastionSshdHardened, EC2KeyPairAndImdsv2 } from './rules/bastion';
 import {
   BackupVaultCustomerManagedKey,
+  DynamoDBCustomerManagedKey,
   EBSCustomerManagedKey,
   KMSKeyRotation,
   LogGroupCustomerManagedKey,
@@ -61,6 +62,7 @@ export const PILLARS_RULES_BY_AREA = {
     EBSCustomerManagedKey,
     RDSCustomerManagedKey,
     BackupVaultCustomerManagedKey,
+    DynamoDBCustomerManagedKey,
   ],
   audit: [CloudTrailHardened, S3PhiBucketDataEvents, LogGroupAuditRetention, S3AuditBucketObjectLock],
   backup: [RDSInBackupSelection, S3PhiBucketInBackupSelection],

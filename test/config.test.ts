@@ -1,4 +1,4 @@
-import { ConfigError } from '../lib/config';
+import { ConfigError, KitConfig, validateConfig } from '../lib/config';
 import { resolveConfig } from '../lib/profiles';
 
 /** Resolves the example profile with overrides and returns the problems, or [] when valid. */
@@ -96,6 +96,43 @@ describe('config validation', () => {
     ['a misspelt field', { adminCidr: ['10.0.0.0/8'] }, /^adminCidr: is not a config field/],
     ['a wrong type', { natGateways: '2' }, /^natGateways: must be a number/],
     [
+      'negative message retention',
+      { messaging: { retentionDays: -1 } },
+      /^messaging\.retentionDays: -1 .*0 \(keep forever\)/,
+    ],
+    ['fractional message retention', { messaging: { retentionDays: 30.5 } }, /^messaging\.retentionDays: /],
+    [
+      'message retention beyond the service ceiling',
+      { messaging: { retentionDays: 36501 } },
+      /^messaging\.retentionDays: .*to 36500/,
+    ],
+    [
+      'a zero break-glass window',
+      { messaging: { breakGlassMinutes: 0 } },
+      /^messaging\.breakGlassMinutes: 0 .*1 to 1440/,
+    ],
+    [
+      'a day-long-plus break-glass window',
+      { messaging: { breakGlassMinutes: 1441 } },
+      /^messaging\.breakGlassMinutes: /,
+    ],
+    [
+      'a clinicians-only switch given as text',
+      { messaging: { membersCliniciansOnly: 'yes' } },
+      /^messaging\.membersCliniciansOnly: must be a boolean/,
+    ],
+    [
+      'a key-table recovery window DynamoDB refuses',
+      { messaging: { keyTableRecoveryDays: 36 } },
+      /^messaging\.keyTableRecoveryDays: 36 must be 1 to 35 days.*how long a shredded key survives/,
+    ],
+    [
+      'no key-table recovery window',
+      { messaging: { keyTableRecoveryDays: 0 } },
+      /^messaging\.keyTableRecoveryDays: 0 /,
+    ],
+    ['an unknown messaging field', { messaging: { retention: 30 } }, /^messaging\.retention: is not a config field/],
+    [
       'an unknown nested field',
       { database: { instanceType: 'db.m6i.large' } },
       /^database\.instanceType: is not a config field/,
@@ -125,6 +162,29 @@ describe('config validation', () => {
       hostedZoneName: 'example.org',
     };
     expect(problemsWith(domain)).toEqual([]);
+  });
+
+  test('messaging settings accept their bounds', () => {
+    expect(
+      problemsWith({
+        messaging: {
+          retentionDays: 36500,
+          membersCliniciansOnly: true,
+          breakGlassMinutes: 1440,
+          keyTableRecoveryDays: 35,
+        },
+      }),
+    ).toEqual([]);
+    expect(problemsWith({ messaging: { retentionDays: 0, breakGlassMinutes: 1, keyTableRecoveryDays: 1 } })).toEqual(
+      [],
+    );
+  });
+
+  test('validateConfig itself names a missing messaging block (a profile written by hand)', () => {
+    const withoutMessaging = { ...resolveConfig('example'), messaging: undefined } as unknown as KitConfig;
+    expect(() => validateConfig(withoutMessaging)).toThrow(
+      /messaging\.retentionDays: .*\nmessaging\.membersCliniciansOnly: .*\nmessaging\.breakGlassMinutes: .*\nmessaging\.keyTableRecoveryDays: /,
+    );
   });
 
   test('several problems are all reported', () => {

@@ -1,5 +1,9 @@
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { KEY_MATERIAL_CLASSIFICATION_TAG, KeyStoreTable } from '../constructs/key-store-table';
 import { PHI_CLASSIFICATION_TAG } from '../constructs/phi-bucket';
+import { inBackupSelection } from '../policies/rules/helpers';
 import { buildTestKit, templateOf } from './support/kit';
 
 /** A rendered template resource plus its logical id. */
@@ -278,6 +282,83 @@ describe('Data stack', () => {
       const policies = JSON.stringify(role.Properties.ManagedPolicyArns);
       expect(policies).toContain(':iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup');
       expect(policies).toContain(':iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup');
+    });
+  });
+
+  describe('KeyStoreTable', () => {
+    const table = only(template, 'AWS::DynamoDB::Table');
+
+    test('keyed by conversation and period, with the fixed name the service is given, on-demand', () => {
+      expect(table.Properties).toMatchObject({
+        TableName: 'hipaa-kit-example-conversation-keys',
+        KeySchema: [
+          { AttributeName: 'conversationId', KeyType: 'HASH' },
+          { AttributeName: 'period', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'conversationId', AttributeType: 'S' },
+          { AttributeName: 'period', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      });
+      expect(table.Properties.StreamSpecification).toBeUndefined(); // a stream would be one more copy of the keys
+    });
+
+    test('encrypted with the data key (customer managed)', () => {
+      expect(table.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
+      expect(refersTo(table.Properties.SSESpecification.KMSMasterKeyId, 'DataKey')).toBe(true);
+    });
+
+    test('point-in-time recovery on with the short configured window; deletion protection; retained', () => {
+      expect(table.Properties.PointInTimeRecoverySpecification).toEqual({
+        PointInTimeRecoveryEnabled: true,
+        RecoveryPeriodInDays: 7,
+      });
+      expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.UpdateReplacePolicy).toBe('Retain');
+      const other = only(templateOf('data', { messaging: { keyTableRecoveryDays: 2 } }), 'AWS::DynamoDB::Table');
+      expect(other.Properties.PointInTimeRecoverySpecification.RecoveryPeriodInDays).toBe(2);
+    });
+
+    test('tagged as key material, not PHI', () => {
+      const tags = table.Properties.Tags as { Key: string; Value: string }[];
+      expect(tags).toContainEqual({ Key: KEY_MATERIAL_CLASSIFICATION_TAG.key, Value: 'key-material' });
+      expect(tags.filter((t) => t.Key === PHI_CLASSIFICATION_TAG.key)).toHaveLength(1);
+    });
+
+    test('is in no AWS Backup selection (by reference, ARN, wildcard or tag), unlike the database', () => {
+      const kit = buildTestKit();
+      const cfn = (id: string) =>
+        kit.data.node.findChild(id).node.findChild('Resource').node.defaultChild as CfnResource;
+      const tableNode = cfn('KeyStoreTable');
+      expect(tableNode.cfnResourceType).toBe('AWS::DynamoDB::Table');
+      // The Pillars pack's own selection matcher, given an ARN test that accepts anything naming the table.
+      expect(inBackupSelection(tableNode, (arn) => /dynamodb|conversation-keys/.test(arn))).toBe(false);
+      expect(inBackupSelection(cfn('PhiBucket'), (arn) => arn.includes(':s3:::'))).toBe(true); // the matcher works
+      const selection = only(template, 'AWS::Backup::BackupSelection').Properties.BackupSelection;
+      expect(JSON.stringify(selection)).not.toMatch(new RegExp(`${table.logicalId}|dynamodb|conversation-keys`));
+      expect(selection.ListOfTags).toBeUndefined();
+    });
+
+    test('the backup exclusion is acknowledged on the table alone, with the crypto-shredding reason', () => {
+      const kit = buildTestKit();
+      const resource = kit.data.keyStoreTable.node.defaultChild!;
+      const acks = resource.node.metadata.filter((m) => JSON.stringify(m.data).includes('DynamoDBInBackupPlan'));
+      expect(acks.map((m) => JSON.stringify(m.data))).toEqual([
+        expect.stringMatching(/HIPAA\.Security::HIPAA\.Security-DynamoDBInBackupPlan.*Crypto-shredding/),
+        expect.stringMatching(/NIST\.800\.53\.R5::NIST\.800\.53\.R5-DynamoDBInBackupPlan.*Crypto-shredding/),
+      ]);
+    });
+
+    test('refuses a recovery window DynamoDB does not accept', () => {
+      const stack = new Stack();
+      const encryptionKey = new kms.Key(stack, 'Key');
+      for (const days of [0, 36, 7.5]) {
+        expect(
+          () => new KeyStoreTable(stack, `T${days}`, { tableName: 't', encryptionKey, recoveryPeriodDays: days }),
+        ).toThrow(/recoveryPeriodDays: .* must be a whole number from 1 to 35/);
+      }
     });
   });
 

@@ -1,4 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { MessagingService, MessagingServiceProps } from '../constructs/messaging-service';
 import { findTenancyProblems } from '../lib/tenancy-guard';
 import { buildTestKit, templateOf } from './support/kit';
 
@@ -183,14 +185,75 @@ describe('ServiceStack', () => {
       expect(actions.filter((a: string) => /^(ecr|logs):/.test(a))).toEqual([]);
     });
 
-    test('the task role: envelope encryption with the data key, and nothing the service does not use yet', () => {
-      const bySid = Object.fromEntries(statementsOf(template).map((s) => [s.Sid, s]));
-      expect(asList(bySid.EnvelopeEncryption.Action).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
-      expect(JSON.stringify(bySid.EnvelopeEncryption.Resource)).toMatch(/DataKey/);
-      // Attachments and break-glass notices are not built yet, so no S3 or ops-topic grant (least privilege, P07).
-      const actions = statementsOf(template).flatMap((s) => asList(s.Action));
-      expect(actions.filter((a: string) => /^s3:|^sns:Publish$/.test(a))).toEqual([]);
-      expect(bySid.RegisterDevices).toBeUndefined(); // no push configured
+    test('the task policy: exactly these statements, each on exactly its resource (least privilege, P07)', () => {
+      const policies = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).filter(([id]) =>
+        id.startsWith('MessagingServiceTaskPolicy'),
+      );
+      expect(policies).toHaveLength(1);
+      const statements = (policies[0][1] as Json).Properties.PolicyDocument.Statement as Json[];
+      const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
+      expect(Object.keys(bySid).sort()).toEqual([
+        'ConnectAsServiceLogin',
+        'ConversationKeyStore',
+        'ListAttachmentVersions',
+        'PublishBreakGlassNotices',
+        'ReadWriteAttachments',
+        'UseDataKey',
+      ]); // no push configured: no RegisterDevices / PushToRegisteredDevices
+      for (const st of statements) expect(st.Effect).toBe('Allow');
+
+      // The data key, unconditioned: envelope encryption calls KMS directly; S3, DynamoDB and SNS use the same key.
+      expect(asList(bySid.UseDataKey.Action).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+      expect(JSON.stringify(bySid.UseDataKey.Resource)).toMatch(/^\{"Fn::GetStackOutput":.*KeysDataKey.*Arn/);
+      expect(bySid.UseDataKey.Condition).toBeUndefined();
+
+      expect(bySid.ConversationKeyStore).toEqual({
+        Sid: 'ConversationKeyStore',
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        Resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/hipaa-kit-example-conversation-keys',
+      });
+      const bucket = 'arn:aws:s3:::hipaa-kit-example-phi-123456789012-us-east-1';
+      expect(bySid.ReadWriteAttachments).toEqual({
+        Sid: 'ReadWriteAttachments',
+        Effect: 'Allow',
+        Action: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:GetObject', 's3:PutObject'],
+        Resource: `${bucket}/attachments/*`,
+      });
+      expect(bySid.ListAttachmentVersions).toEqual({
+        Sid: 'ListAttachmentVersions',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket', 's3:ListBucketVersions'],
+        Resource: bucket,
+        Condition: { StringLike: { 's3:prefix': 'attachments/*' } },
+      });
+      expect(bySid.PublishBreakGlassNotices.Action).toBe('sns:Publish');
+      expect(JSON.stringify(bySid.PublishBreakGlassNotices.Resource)).toMatch(
+        /^\{"Fn::GetStackOutput":.*"StackName":"HipaaKit-Example-Audit".*RefOpsTopic/,
+      );
+
+      // Nothing else of S3, DynamoDB or SNS anywhere in the stack's policies.
+      const scoped = statementsOf(template).filter((st) =>
+        asList(st.Action).some((a: string) => /^(s3|dynamodb|sns):/.test(a)),
+      );
+      expect(scoped.map((st) => st.Sid).sort()).toEqual([
+        'ConversationKeyStore',
+        'ListAttachmentVersions',
+        'PublishBreakGlassNotices',
+        'ReadWriteAttachments',
+      ]);
+    });
+
+    test('the attachments wildcard is acknowledged on the task policy alone, with its reason', () => {
+      const kit = buildTestKit();
+      const policy = kit.service.messagingService.node.findChild('TaskPolicy');
+      const acks = policy.node.metadata.map((m) => JSON.stringify(m.data)).filter((d) => d.includes('IAM5'));
+      expect(acks).toEqual([
+        expect.stringContaining(
+          'AwsSolutions-IAM5[Resource::arn:aws:s3:::hipaa-kit-example-phi-123456789012-us-east-1/attachments/*]',
+        ),
+      ]);
+      expect(acks[0]).toMatch(/attachments\/ prefix of the one PHI bucket/);
     });
 
     test('the execution role reads exactly the DB secret, decrypting only through Secrets Manager', () => {
@@ -221,6 +284,75 @@ describe('ServiceStack', () => {
       expect(env.SNS_FCM_PLATFORM_APPLICATION_ARN).toBe(
         'arn:aws:sns:us-east-1:123456789012:app/GCM/hipaa-kit-example-fcm',
       );
+    });
+  });
+
+  describe('attachments against the PHI bucket policy', () => {
+    // A concrete stand-in for the data key's ARN: the bucket policy and the container environment both carry the
+    // Keys stack's ARN output, and only a value identical to that output is replaced by it.
+    const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const kit = buildTestKit();
+    const env = environmentOf(Template.fromStack(kit.service));
+    const concrete = (v: Json) => (JSON.stringify(v) === JSON.stringify(env.ATTACHMENTS_KMS_KEY_ID) ? KEY_ARN : v);
+    const bucketPolicy = only(Template.fromStack(kit.data), 'AWS::S3::BucketPolicy');
+    const denies = (bucketPolicy.Properties.PolicyDocument.Statement as Json[]).filter((st) => st.Effect === 'Deny');
+
+    /** The Deny statements that refuse a PutObject with this request context (the operators the policy uses). */
+    function deniedBy(context: Record<string, string | number | undefined>): string[] {
+      return denies
+        .filter((st) => asList(st.Action).some((a: string) => a === 's3:*' || a === 's3:PutObject'))
+        .filter((st) =>
+          Object.entries(st.Condition as Record<string, Record<string, Json>>).every(([operator, tests]) =>
+            Object.entries(tests).every(([key, raw]) => {
+              const expected = concrete(raw);
+              const actual = context[key];
+              switch (operator) {
+                case 'Bool':
+                  return String(actual) === expected;
+                case 'NumericLessThan':
+                  return Number(actual) < Number(expected);
+                case 'StringNotEqualsIfExists':
+                  return actual !== undefined && actual !== expected;
+                default:
+                  throw new Error(`the test does not model condition operator ${operator}; extend it`);
+              }
+            }),
+          ),
+        )
+        .map((st) => st.Sid ?? JSON.stringify(st.Condition));
+    }
+
+    // What service/src/attachments/s3.ts presigns and hands the client: SSE-KMS with ATTACHMENTS_KMS_KEY_ID, both
+    // headers signed (it refuses a URL whose X-Amz-SignedHeaders lacks them). Presigned URLs are HTTPS.
+    const presignedPut = {
+      'aws:SecureTransport': 'true',
+      's3:TlsVersion': 1.3,
+      's3:x-amz-server-side-encryption': 'aws:kms',
+      's3:x-amz-server-side-encryption-aws-kms-key-id': concrete(env.ATTACHMENTS_KMS_KEY_ID),
+    };
+
+    test('the environment names the key by the same ARN output the bucket policy requires', () => {
+      expect(presignedPut['s3:x-amz-server-side-encryption-aws-kms-key-id']).toBe(KEY_ARN);
+      expect(denies.map((st) => st.Sid).filter(Boolean)).toEqual(['DenyNonKmsEncryption', 'DenyOtherKmsKeys']);
+    });
+
+    test("a presigned PUT signing aws:kms and the kit key's ARN passes every Deny", () => {
+      expect(deniedBy(presignedPut)).toEqual([]);
+    });
+
+    test('an upload asking for other encryption, another key, or plain HTTP is still refused', () => {
+      expect(deniedBy({ ...presignedPut, 's3:x-amz-server-side-encryption': 'AES256' })).toEqual([
+        'DenyNonKmsEncryption',
+      ]);
+      const otherKey = 'arn:aws:kms:us-east-1:123456789012:key/99999999-2222-3333-4444-555555555555';
+      expect(deniedBy({ ...presignedPut, 's3:x-amz-server-side-encryption-aws-kms-key-id': otherKey })).toEqual([
+        'DenyOtherKmsKeys',
+      ]);
+      // A key id or alias instead of the full ARN is refused too: the service must be given the ARN.
+      expect(
+        deniedBy({ ...presignedPut, 's3:x-amz-server-side-encryption-aws-kms-key-id': KEY_ARN.split('/')[1] }),
+      ).toEqual(['DenyOtherKmsKeys']);
+      expect(deniedBy({ ...presignedPut, 'aws:SecureTransport': 'false' })).toHaveLength(1);
     });
   });
 
@@ -313,6 +445,82 @@ describe('ServiceStack', () => {
       expect(JSON.stringify(connect.Resource)).toMatch(/DbiResourceId/);
       // Only the customer-managed policy grants it: no inline policy on the task role.
       expect(Object.keys(template.findResources('AWS::IAM::Policy'))).toEqual([]);
+    });
+
+    test('environment: DynamoDB key store, S3 attachments under the PHI key, ops-topic notices, messaging policy', () => {
+      const env = environmentOf(template);
+      expect(env).toMatchObject({
+        KEY_STORE: 'dynamodb',
+        KEY_STORE_TABLE: 'hipaa-kit-example-conversation-keys',
+        ATTACHMENTS_MODE: 's3',
+        ATTACHMENTS_BUCKET: 'hipaa-kit-example-phi-123456789012-us-east-1',
+        NOTIFY_MODE: 'sns',
+        RETENTION_DAYS: '0',
+        MEMBERS_CLINICIANS_ONLY: 'false',
+        BREAK_GLASS_MINUTES: '60',
+      });
+      // The full key ARN (the service signs it into every upload), the same value as KMS_KEY_ID.
+      expect(env.ATTACHMENTS_KMS_KEY_ID).toEqual(env.KMS_KEY_ID);
+      expect(JSON.stringify(env.ATTACHMENTS_KMS_KEY_ID)).toMatch(/KeysDataKey8F3FE3A4Arn/);
+      expect(JSON.stringify(env.OPS_TOPIC_ARN)).toMatch(/RefOpsTopic/);
+      // The names are the ones the Data stack gives its table and bucket.
+      const data = buildTestKit().data;
+      const dataTemplate = Template.fromStack(data).toJSON().Resources as Record<string, Json>;
+      const named = Object.values(dataTemplate).map((r) => r.Properties?.TableName ?? r.Properties?.BucketName);
+      expect(named).toEqual(expect.arrayContaining([env.KEY_STORE_TABLE, env.ATTACHMENTS_BUCKET]));
+    });
+
+    test('refuses an ops topic under another key than the data key (the task may use no other key)', () => {
+      const kit = buildTestKit({ service: { imageUri: IMAGE_URI } });
+      const stack = kit.service;
+      const { dataKey, logsKey } = kit.keys.keys;
+      const props = (opsTopic: sns.ITopic): MessagingServiceProps => ({
+        cluster: stack.containerCluster.cluster,
+        capacityProviderName: 'cp',
+        vpc: kit.network.vpc,
+        sourceDirectory: '.',
+        imageUri: IMAGE_URI,
+        cpuUnits: 512,
+        memoryMiB: 1024,
+        desiredCount: 2,
+        maxCount: 2,
+        dataKey,
+        logsKey,
+        logRetentionDays: 731,
+        database: kit.data.database,
+        databaseResourceId: 'db-ABC',
+        databaseSecret: kit.data.databaseSecret,
+        databaseName: 'messaging',
+        databasePort: 5532,
+        auth: { issuer: 'https://issuer.example', jwksUri: 'https://issuer.example/jwks', audience: 'app' },
+        directoryMode: 'enterprise',
+        bannerText: 'banner',
+        trustedProxyCidr: '10.40.0.0/16',
+        opsTopic,
+        attachmentsBucketName: 'bucket',
+        keyStoreTableName: 'table',
+        messaging: { retentionDays: 0, membersCliniciansOnly: false, breakGlassMinutes: 60 },
+      });
+      const otherKey = new sns.Topic(stack, 'OtherKeyTopic', { masterKey: logsKey });
+      const plain = new sns.Topic(stack, 'PlainTopic');
+      expect(() => new MessagingService(stack, 'OtherKey', props(otherKey))).toThrow(
+        /^opsTopic: must be encrypted with dataKey/,
+      );
+      expect(() => new MessagingService(stack, 'Plain', props(plain))).toThrow(/^opsTopic: /);
+      expect(() => new MessagingService(stack, 'Same', props(kit.audit.opsTopic))).not.toThrow();
+    });
+
+    test('messaging settings from the config reach the service', () => {
+      const env = environmentOf(
+        templateOf('service', {
+          messaging: { retentionDays: 2555, membersCliniciansOnly: true, breakGlassMinutes: 30 },
+        }),
+      );
+      expect([env.RETENTION_DAYS, env.MEMBERS_CLINICIANS_ONLY, env.BREAK_GLASS_MINUTES]).toEqual([
+        '2555',
+        'true',
+        '30',
+      ]);
     });
 
     test('public directory mode reaches the service', () => {

@@ -12,6 +12,7 @@ const STATEFUL_TYPES = [
   'AWS::Logs::LogGroup',
   'AWS::Cognito::UserPool',
   'AWS::Backup::BackupVault',
+  'AWS::DynamoDB::Table',
 ];
 
 const PINNED: Record<string, string[]> = {
@@ -24,6 +25,7 @@ const PINNED: Record<string, string[]> = {
     'DatabaseOsMetricsLogGroup5B8914CC',
     'DatabasePostgresqlLogGroupFB424933',
     'DatabaseUpgradeLogGroup1BC935EE',
+    'KeyStoreTable7C0A6EAD',
     'PhiBucketFEC03A07',
   ],
   identity: ['PushHandlerLogsB383B33A', 'PushProviderLogs4A6AA3B5', 'UserPool335E89E8'],

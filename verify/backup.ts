@@ -1,4 +1,7 @@
-/** AWS Backup: the kit's plan exists with the configured retention, and recent recovery points exist for the DB and PHI bucket. */
+/**
+ * AWS Backup: the kit's plan exists with the configured retention, recent recovery points exist for the DB and PHI
+ * bucket, and none exist for the conversation-key table (an organization backup policy could add one unseen).
+ */
 import {
   GetBackupPlanCommand,
   GetBackupPlanCommandOutput,
@@ -26,16 +29,60 @@ export const BACKUP_CHECKS = {
     pillars: [],
     hipaa: ['164.308(a)(7)(ii)(A)'],
   },
+  keyTableExcluded: {
+    id: 'backup.key-table-excluded',
+    title: 'No recovery points of the conversation-key table (crypto-shredding)',
+    pillars: ['P05'],
+    hipaa: ['164.312(a)(2)(iv)'],
+  },
 } as const satisfies Record<string, CheckSpec>;
 
 export async function checkBackup(ctx: VerifyContext): Promise<CheckResult[]> {
+  return [...(await checkPlans(ctx)), ...(await checkKeyTablesExcluded(ctx))];
+}
+
+/**
+ * A recovery point of the key table keeps every conversation key it held, however long after the service deleted
+ * it: crypto-shredding then fails. The kit's plan does not select the table; this catches any other plan.
+ */
+async function checkKeyTablesExcluded(ctx: VerifyContext): Promise<CheckResult[]> {
+  const spec = BACKUP_CHECKS.keyTableExcluded;
+  const { account, region } = ctx.config;
+  const results = await Promise.all(
+    resourcesOfType(ctx.deployment, 'AWS::DynamoDB::Table').map((table) =>
+      guarded(AREA, [spec], label(table), async () => {
+        const arn = `arn:${partitionOf(region)}:dynamodb:${region}:${account}:table/${table.physicalId}`;
+        let points = 0;
+        let NextToken: string | undefined;
+        do {
+          const page: ListRecoveryPointsByResourceCommandOutput = await ctx.call(
+            ctx.clients.backup,
+            new ListRecoveryPointsByResourceCommand({ ResourceArn: arn, NextToken }),
+          );
+          points += (page.RecoveryPoints ?? []).length;
+          NextToken = page.NextToken;
+        } while (NextToken);
+        const problems = points
+          ? [
+              `AWS Backup holds ${points} recovery point(s) of ${arn}, so deleted conversation keys survive in them; ` +
+                'remove the table from every backup plan (including organization backup policies) and delete those points',
+            ]
+          : [];
+        return [judge(AREA, spec, label(table), problems, `no recovery points of ${arn}`)];
+      }),
+    ),
+  );
+  return results.flat();
+}
+
+async function checkPlans(ctx: VerifyContext): Promise<CheckResult[]> {
   const plans = resourcesOfType(ctx.deployment, 'AWS::Backup::BackupPlan');
   if (plans.length === 0) {
     return [judge(AREA, BACKUP_CHECKS.plan, 'account', ['no AWS::Backup::BackupPlan in the deployed stacks'], '')];
   }
   const results = await Promise.all(
     plans.map((plan) =>
-      guarded(AREA, Object.values(BACKUP_CHECKS), label(plan), async () => {
+      guarded(AREA, [BACKUP_CHECKS.plan, BACKUP_CHECKS.recoveryPoints], label(plan), async () => {
         const where = label(plan);
         const got: GetBackupPlanCommandOutput = await ctx.call(
           ctx.clients.backup,

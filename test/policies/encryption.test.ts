@@ -1,5 +1,6 @@
 import { CfnParameter, Fn, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -7,6 +8,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { buildTestKit } from '../support/kit';
 import { finding, findingsOf, testStack } from './support';
 
 const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
@@ -281,5 +283,47 @@ describe('BackupVaultCustomerManagedKey', () => {
     const key = new kms.CfnKey(stack, 'Key', { enableKeyRotation: true });
     new backup.CfnBackupVault(stack, 'Vault', { backupVaultName: 'v', encryptionKeyArn: key.attrArn });
     expect(findingsOf(stack, 'BackupVaultCustomerManagedKey')).toEqual([]);
+  });
+});
+
+describe('DynamoDBCustomerManagedKey', () => {
+  const keySchema = [{ attributeName: 'id', keyType: 'HASH' }];
+  const attributeDefinitions = [{ attributeName: 'id', attributeType: 'S' }];
+  const table = (stack: Stack, id: string, sseSpecification?: dynamodb.CfnTable.SSESpecificationProperty) =>
+    new dynamodb.CfnTable(stack, id, { keySchema, attributeDefinitions, sseSpecification });
+
+  test('compliant: a table (and a global table replica) under a customer-managed key', () => {
+    const stack = testStack();
+    const key = new kms.CfnKey(stack, 'Key', { enableKeyRotation: true });
+    table(stack, 'Keys', { sseEnabled: true, sseType: 'KMS', kmsMasterKeyId: key.attrArn });
+    new dynamodb.CfnGlobalTable(stack, 'Global', {
+      keySchema,
+      attributeDefinitions,
+      sseSpecification: { sseEnabled: true, sseType: 'KMS' },
+      replicas: [{ region: 'us-east-1', sseSpecification: { kmsMasterKeyId: KEY_ARN } }],
+    });
+    expect(findingsOf(stack, 'DynamoDBCustomerManagedKey')).toEqual([]);
+  });
+
+  test('non-compliant: AWS-owned key (no SSE), AWS-managed key (no key id or alias/aws), SSE off, replica without key', () => {
+    const stack = testStack();
+    const owned = table(stack, 'Owned');
+    const managed = table(stack, 'Managed', { sseEnabled: true, sseType: 'KMS' });
+    const alias = table(stack, 'Alias', { sseEnabled: true, sseType: 'KMS', kmsMasterKeyId: 'alias/aws/dynamodb' });
+    const off = table(stack, 'Off', { sseEnabled: false, kmsMasterKeyId: KEY_ARN });
+    const global = new dynamodb.CfnGlobalTable(stack, 'Global', {
+      keySchema,
+      attributeDefinitions,
+      sseSpecification: { sseEnabled: true, sseType: 'KMS' },
+      replicas: [{ region: 'us-east-1', sseSpecification: { kmsMasterKeyId: KEY_ARN } }, { region: 'us-west-2' }],
+    });
+    expect(findingsOf(stack, 'DynamoDBCustomerManagedKey')).toEqual(
+      [owned, managed, alias, off, global].map((t) => finding('DynamoDBCustomerManagedKey', t)).sort(),
+    );
+  });
+
+  test('the kit key table is compliant in the whole kit', () => {
+    const kit = buildTestKit();
+    expect(findingsOf(kit.data, 'DynamoDBCustomerManagedKey')).toEqual([]);
   });
 });

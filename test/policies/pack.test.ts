@@ -16,6 +16,7 @@ describe('PillarsChecks', () => {
       'Pillars-CognitoNoUnauthenticatedIdentities',
       'Pillars-CognitoShortTokenValidity',
       'Pillars-DedicatedVpcCompatibleServices',
+      'Pillars-DynamoDBCustomerManagedKey',
       'Pillars-EBSCustomerManagedKey',
       'Pillars-EC2BastionIdleLogoff',
       'Pillars-EC2BastionSshdHardened',

@@ -47,6 +47,7 @@ import {
   healthyAccount,
   healthyNetworkAcls,
   healthySecurityGroups,
+  KEY_TABLE_ARN,
   mocks,
   templates,
 } from './support';
@@ -491,13 +492,25 @@ const DRIFTS: [string, () => void, RegExp][] = [
   [
     'backup.recovery-points',
     () =>
-      mocks.backup.on(ListRecoveryPointsByResourceCommand).resolves({
-        RecoveryPoints: [
-          { Status: 'COMPLETED', CreationDate: ago(60 * 48) },
-          { Status: 'PARTIAL', CreationDate: ago(60) },
-        ],
-      }),
+      mocks.backup
+        .on(ListRecoveryPointsByResourceCommand)
+        .resolves({
+          RecoveryPoints: [
+            { Status: 'COMPLETED', CreationDate: ago(60 * 48) },
+            { Status: 'PARTIAL', CreationDate: ago(60) },
+          ],
+        })
+        .on(ListRecoveryPointsByResourceCommand, { ResourceArn: KEY_TABLE_ARN })
+        .resolves({ RecoveryPoints: [] }),
     /no completed recovery point for arn:aws:rds/,
+  ],
+  [
+    'backup.key-table-excluded',
+    () =>
+      mocks.backup
+        .on(ListRecoveryPointsByResourceCommand, { ResourceArn: KEY_TABLE_ARN })
+        .resolves({ RecoveryPoints: [{ RecoveryPointArn: 'rp-org', Status: 'COMPLETED', CreationDate: ago(60) }] }),
+    /AWS Backup holds 1 recovery point\(s\) of arn:aws:dynamodb:us-east-1:123456789012:table\/hipaa-kit-example-conversation-keys.*organization backup policies/,
   ],
   [
     'cognito.mfa-totp',
@@ -681,6 +694,20 @@ test("ingress from the VPC's own IPv6 block counts as inside", async () => {
   });
   mocks.ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: groups });
   expect((await runAll()).filter((r) => r.status !== 'pass')).toEqual([]);
+});
+
+test('the key table: asked about by its ARN, and a recovery point on a later page still fails it', async () => {
+  await runAll();
+  expect(mocks.backup).toHaveReceivedCommandWith(ListRecoveryPointsByResourceCommand, { ResourceArn: KEY_TABLE_ARN });
+  mocks.backup
+    .on(ListRecoveryPointsByResourceCommand, { ResourceArn: KEY_TABLE_ARN })
+    .resolves({ RecoveryPoints: [], NextToken: 'page-2' })
+    .on(ListRecoveryPointsByResourceCommand, { ResourceArn: KEY_TABLE_ARN, NextToken: 'page-2' })
+    .resolves({ RecoveryPoints: [{ RecoveryPointArn: 'rp-old', Status: 'EXPIRED' }] });
+  const excluded = (await runAll()).filter((r) => r.id === 'backup.key-table-excluded');
+  expect(excluded.map((r) => [r.status, r.resource])).toEqual([
+    ['fail', 'HipaaKit-Example-Data/KeyStoreTable7C0A6EAD (hipaa-kit-example-conversation-keys)'],
+  ]);
 });
 
 test('a recent recovery point on a later page counts (pages come in no promised order)', async () => {

@@ -60,6 +60,8 @@ export const ago = (minutes: number) => new Date(NOW.getTime() - minutes * 60_00
 export const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
 
 export const config: KitConfig = resolveConfig('example');
+/** The example profile's conversation-key table, as the verifier names it. */
+export const KEY_TABLE_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/hipaa-kit-example-conversation-keys';
 let cachedTemplates: Templates | undefined;
 /** The example profile's templates, synthesized once per test file (verify/expected.ts, as the CLI does). */
 export function templates(): Templates {
@@ -87,6 +89,8 @@ function physicalIdOf(stack: string, logicalId: string, type: string, props: Rec
       return 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/kit/abc';
     case 'AWS::SNS::Topic':
       return `arn:aws:sns:us-east-1:123456789012:${lower}`;
+    case 'AWS::DynamoDB::Table':
+      return String(props.TableName);
     default:
       return `${lower}-id`;
   }
@@ -426,7 +430,10 @@ export function healthyAccount(): void {
       },
     })
     .on(ListRecoveryPointsByResourceCommand)
-    .resolves({ RecoveryPoints: [{ RecoveryPointArn: 'rp-1', Status: 'COMPLETED', CreationDate: ago(60 * 7) }] });
+    .resolves({ RecoveryPoints: [{ RecoveryPointArn: 'rp-1', Status: 'COMPLETED', CreationDate: ago(60 * 7) }] })
+    // The conversation-key table is in no backup plan (crypto-shredding).
+    .on(ListRecoveryPointsByResourceCommand, { ResourceArn: KEY_TABLE_ARN })
+    .resolves({ RecoveryPoints: [] });
 
   mocks.cognito
     .on(DescribeUserPoolCommand)

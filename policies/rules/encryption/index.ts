@@ -6,3 +6,4 @@ export * from './SecretCustomerManagedKey';
 export * from './EBSCustomerManagedKey';
 export * from './RDSCustomerManagedKey';
 export * from './BackupVaultCustomerManagedKey';
+export * from './DynamoDBCustomerManagedKey';
