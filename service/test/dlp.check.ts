@@ -22,6 +22,7 @@ test('no submitted PHI or secret appears in any log line, push or notice of the 
   assert.ok(submitted.length >= 20, `captured ${submitted.length} submitted texts`);
   assert.ok(emitted.logs.length >= 100, `captured ${emitted.logs.length} log lines`);
   assert.ok(emitted.pushes.length >= 1, `captured ${emitted.pushes.length} pushes`);
+  assert.ok(emitted.notices.length >= 1, `captured ${emitted.notices.length} break-glass notices`);
 
   const leaks: string[] = [];
   for (const [kind, lines] of Object.entries(emitted)) {

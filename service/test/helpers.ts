@@ -6,6 +6,7 @@ import pg from 'pg';
 import { startService, type Service } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { LocalKeyring } from '../src/crypto/keyring-local.js';
+import { LocalNotifySink } from '../src/notify/sink.js';
 import { LocalPushSink } from '../src/push/sink.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../src/dev/embedded-pg.js';
 import { startLocalIssuer, type LocalIssuer, type TokenClaims } from '../src/dev/local-issuer.js';
@@ -135,6 +136,7 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
       await issuer.close();
       captureEmitted('logs', logs);
       captureEmitted('pushes', sink.delivered.map((d) => JSON.stringify(d)));
+      if (service.notifier instanceof LocalNotifySink) captureEmitted('notices', service.notifier.sent.map((n) => JSON.stringify(n)));
     },
   };
   return h;
