@@ -36,6 +36,7 @@ try {
   env.HOST ??= '127.0.0.1';
   env.PUSH_MODE ??= 'sink';
   env.PUSH_SINK_FILE ??= join(tmpdir(), 'hmk-dev-pushes.jsonl');
+  env.NOTIFY_SINK_FILE ??= join(tmpdir(), 'hmk-dev-notices.jsonl');
   env.LOCAL_MASTER_KEY ??= randomBytes(32).toString('base64');
   // The serving login (hmk_service) needs a credential; locally a random password, set by the
   // migration step as the owner. (Production uses RDS IAM authentication instead.)
@@ -49,8 +50,12 @@ try {
     '',
     `HIPAA messaging service (dev) listening on ${url}`,
     `  database:  ${pg ? 'embedded Postgres (deleted on exit)' : 'DATABASE_URL'}`,
-    `  keys:      ${config.kmsKeyId ? `KMS ${config.kmsKeyId}` : 'local keyring (in-memory master key)'}`,
+    `  master:    ${config.kmsKeyId ? `KMS ${config.kmsKeyId}` : 'local keyring (in-memory master key)'}`,
     `  push:      ${config.push.mode === 'sink' ? `local sink -> ${config.push.sinkFile}` : config.push.mode}`,
+    `  notices:   ${config.notify.mode === 'sink' ? `local sink -> ${config.notify.sinkFile}` : `SNS ${config.notify.topicArn}`}`,
+    `  files:     ${config.attachments.mode === 's3' ? `S3 ${config.attachments.bucket}` : 'local directory (signed URLs served here)'}`,
+    `  key store: conversation keys in ${config.keyStore.mode === 'dynamodb' ? `DynamoDB ${config.keyStore.table}` : 'a Postgres table'}`,
+    `  retention: job every ${config.retention.intervalSeconds}s; default ${config.retention.defaultDays || 'forever'}${config.retention.defaultDays ? ' days' : ''}`,
     `  directory: ${config.directoryMode} mode; idle timeout ${config.idleTimeoutSeconds}s`,
     '',
     issuer
