@@ -16,7 +16,12 @@ interface StoredBody {
   ciphertext: Buffer;
 }
 
-/** Whether a conversation is end-to-end; fixed at creation, so it is safe to cache (bounded). */
+/**
+ * Whether the sender's conversation is end-to-end, keyed by sender and conversation: an entry exists only once
+ * that sender was found to be a participant, so nobody else reaches sealing (and a data key) on a refused send.
+ * Both facts are fixed once true (participants are never removed; a closed account is refused earlier), so the
+ * bounded cache is safe.
+ */
 class ConversationModes {
   private readonly modes = new Map<string, boolean>();
   constructor(private readonly max = 10_000) {}
@@ -35,14 +40,20 @@ export function messageRoutes(app: FastifyInstance, deps: AppDeps, { beginReques
   const batcher = new SendBatcher(pool, config.idleTimeoutSeconds);
 
   async function isEndToEnd(req: FastifyRequest, conversationId: string): Promise<boolean> {
-    const cached = modes.get(conversationId);
+    const who = identityOf(req);
+    const cacheKey = `${who.userId}:${conversationId}`;
+    const cached = modes.get(cacheKey);
     if (cached !== undefined) return cached;
+    // Participation, not readability: a break-glass reader may see the conversation but never sends to it.
     const rows = await withTransaction(pool, async (c) => {
-      await beginRequest(c, identityOf(req));
-      return (await c.query('SELECT end_to_end FROM hmk.conversations WHERE id = $1', [conversationId])).rows;
+      await beginRequest(c, who);
+      return (await c.query(
+        'SELECT end_to_end FROM hmk.conversations WHERE id = $1 AND id IN (SELECT hmk.my_conversation_ids())',
+        [conversationId],
+      )).rows;
     });
     if (rows.length === 0) throw notFound('conversation not found');
-    modes.set(conversationId, rows[0].end_to_end);
+    modes.set(cacheKey, rows[0].end_to_end);
     return rows[0].end_to_end;
   }
 
