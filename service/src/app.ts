@@ -75,13 +75,22 @@ function notifierFor(config: Config): Notifier {
   return new LocalNotifySink(config.notify.sinkFile);
 }
 
-/** The owner login's only job: apply migrations (and, locally, set the serving login's password). */
+/**
+ * The owner login's only job: apply migrations, record the organisation's default retention and, locally, set the
+ * serving login's password.
+ */
 export async function migrateDatabase(config: Config): Promise<string[]> {
   const owner = createOwnerClient(config.db);
   await owner.connect();
   try {
     const applied = await migrate(owner);
     await setServiceLoginPassword(owner, config.db);
+    // The retention functions read the default from here, never from a serving connection (migration 009).
+    await owner.query(
+      `INSERT INTO hmk.retention_default (days) VALUES ($1)
+       ON CONFLICT (singleton) DO UPDATE SET days = excluded.days, recorded_at = now()`,
+      [config.retention.defaultDays],
+    );
     return applied;
   } finally {
     await owner.end();
