@@ -25,9 +25,9 @@ before(() => {
 });
 after(() => { process.env = saved; });
 
-const SSE_AND_BODY_HEADERS = 'content-length;content-type;host;x-amz-server-side-encryption;x-amz-server-side-encryption-aws-kms-key-id';
+const SSE_AND_BODY_HEADERS = 'content-length;content-type;host;if-none-match;x-amz-server-side-encryption;x-amz-server-side-encryption-aws-kms-key-id';
 
-test('presigned upload: 5 minutes, SSE-KMS with the PHI key, type and exact length all signed as headers', async () => {
+test('presigned upload: 5 minutes, SSE-KMS with the PHI key, type, exact length and write-once (If-None-Match) all signed as headers', async () => {
   const start = Date.now();
   const up = await store.presignUpload(OBJECT, 'image/png', 12345);
   const url = new URL(up.url);
@@ -43,6 +43,7 @@ test('presigned upload: 5 minutes, SSE-KMS with the PHI key, type and exact leng
   assert.deepEqual(up.headers, {
     'content-type': 'image/png',
     'content-length': '12345',
+    'if-none-match': '*',
     'x-amz-server-side-encryption': 'aws:kms',
     'x-amz-server-side-encryption-aws-kms-key-id': KEY_ARN,
   });
@@ -73,6 +74,22 @@ test('URLs never live longer than 5 minutes, whatever the store is given', async
   assert.equal(q.get('X-Amz-Expires'), '60');
   assert.equal(q.get('X-Amz-SignedHeaders'), 'host');
   assert.equal(new URL((await long.presignDownload(OBJECT)).url).searchParams.get('X-Amz-Expires'), '300');
+});
+
+test('a download may be cut short to end by a given time (a break-glass grant): X-Amz-Expires honours it', async (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.parse('2026-01-02T03:04:05.000Z') });
+  const expires = async (notAfter?: Date) => {
+    const d = await store.presignDownload(OBJECT, notAfter);
+    const q = new URL(d.url).searchParams;
+    assert.equal(q.get('X-Amz-Date'), '20260102T030405Z');
+    return { seconds: q.get('X-Amz-Expires'), expiresAt: d.expiresAt.toISOString() };
+  };
+  assert.deepEqual(await expires(), { seconds: '300', expiresAt: '2026-01-02T03:09:05.000Z' });
+  // Whole seconds, rounded down: never past the cap.
+  assert.deepEqual(await expires(new Date('2026-01-02T03:05:35.900Z')), { seconds: '90', expiresAt: '2026-01-02T03:05:35.000Z' });
+  assert.deepEqual(await expires(new Date('2026-01-02T04:00:00Z')), { seconds: '300', expiresAt: '2026-01-02T03:09:05.000Z' }, 'a later cap changes nothing');
+  await assert.rejects(expires(new Date('2026-01-02T03:04:05.500Z')), /at least 1 second/);
+  await assert.rejects(expires(new Date('2026-01-02T03:00:00Z')), /at least 1 second/);
 });
 
 test('a client with the SDK default checksum mode is refused rather than handing out a URL S3 would reject', async () => {

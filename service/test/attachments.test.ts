@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalAttachmentStore } from '../src/attachments/local.js';
@@ -107,6 +107,13 @@ test('round trip: declare, PUT the bytes, complete, download the same bytes; one
   }
   assert.notEqual(urls[0], urls[1]);
 
+  // The upload URL is still valid, but it stores one file once: a second PUT cannot swap the completed bytes.
+  const swap = Buffer.concat([Buffer.from('%PNG-swapped-bytes-9f2e '), randomBytes(bytes.length - 24)]);
+  assert.equal(swap.length, bytes.length);
+  const again = await fetchPresigned(a.upload, swap);
+  assert.equal(again.statusCode, 412, again.body);
+  assert.ok(readFileSync(objectPath).equals(bytes), 'the completed file is unchanged');
+
   const owner = await h.owner();
   const { rows } = await owner.query(
     `SELECT actor_id, target_ids, outcome, severity, detail FROM hmk.audit_log WHERE action = 'attachment.download' AND status = 200 ORDER BY id`);
@@ -158,7 +165,7 @@ test('the upload URL enforces the signed type and exact length, like S3', async 
   assert.equal((await complete(alice, a.id)).json.status, 'ready');
 });
 
-test('a stored object that differs from the declaration is refused at complete, and deleted with its row', async () => {
+test('a stored object that differs from the declaration is refused at complete; its row is deleted, its object queued', async () => {
   const { json: a } = await attach(alice, { contentType: 'text/plain', sizeBytes: 10 });
   // As if the object store held something else under the key (S3 would refuse this PUT; the check is the backstop).
   const objectPath = join(dir, 'attachments', conv, a.id);
@@ -167,10 +174,25 @@ test('a stored object that differs from the declaration is refused at complete, 
   const r = await complete(alice, a.id);
   assert.equal(r.status, 409);
   assert.match(r.json.message, /^sizeBytes: the stored file has 12 bytes, not the 10 declared; the upload was deleted/);
-  assert.equal(existsSync(objectPath), false, 'object deleted');
-  assert.equal(existsSync(`${objectPath}.type`), false);
   assert.ok(!(await list(alice)).json.some((x: { id: string }) => x.id === a.id), 'row deleted');
   assert.equal((await download(bob, a.id)).status, 404);
+  // The object is queued, not deleted at once: its upload URL is still valid, and a PUT on it now (as a
+  // client retrying would make) stores the file again with no row. The retention job deletes it, late upload
+  // included, once no upload URL for it can be used (6 minutes after the row went; aged here).
+  const owner = await h.owner();
+  const key = `attachments/${conv}/${a.id}`;
+  const queued = () => owner.query('SELECT 1 FROM hmk.pending_object_deletions WHERE object_key = $1', [key]).then((q) => q.rowCount);
+  assert.equal(await queued(), 1);
+  // The URL outlives the row, but stores once: the queued object is still there, so a retry is refused.
+  assert.equal((await fetchPresigned(a.upload, Buffer.from('0123456789'))).statusCode, 412, 'write once');
+  assert.equal((await complete(alice, a.id)).status, 404, 'nothing to complete any more');
+  await h.service.retention.runOnce();
+  assert.ok(existsSync(objectPath), 'kept while its upload URL may still be used');
+  await owner.query("UPDATE hmk.pending_object_deletions SET queued_at = now() - interval '10 minutes' WHERE object_key = $1", [key]);
+  assert.equal((await h.service.retention.runOnce()).objectsDeleted, 1);
+  assert.equal(existsSync(objectPath), false, 'object deleted');
+  assert.equal(existsSync(`${objectPath}.type`), false);
+  assert.equal(await queued(), 0);
 
   const { json: b } = await attach(alice, { contentType: 'text/plain', sizeBytes: 4 });
   assert.equal((await fetchPresigned(b.upload, Buffer.from('abcd'))).statusCode, 200);
@@ -342,6 +364,42 @@ test('a reader under break-glass may list and download (audited as break-glass) 
   assert.equal((await attach(auditor, { contentType: 'text/plain', sizeBytes: 5 })).status, 404, 'break-glass never writes');
   await owner.query('UPDATE hmk.break_glass_grants SET expires_at = created_at + interval \'1 microsecond\' WHERE id = $1', [grantId]);
   assert.equal((await download(auditor, id)).status, 404, 'an expired grant reads nothing');
+});
+
+test('a download URL issued under break-glass expires with the grant', async () => {
+  const id = await readyAttachment(Buffer.from('reviewed in an emergency'));
+  const owner = await h.owner();
+  const { rows } = await owner.query(
+    `INSERT INTO hmk.break_glass_grants (conversation_id, user_id, reason, expires_at)
+     VALUES ($1, $2, 'short emergency review of an attachment', now() + interval '3 seconds') RETURNING expires_at`,
+    [conv, auditor.id]);
+  const grantEnds = rows[0].expires_at.getTime();
+  const d = await download(auditor, id);
+  assert.equal(d.status, 200, JSON.stringify(d.json));
+  const expiresAt = Date.parse(d.json.expiresAt);
+  assert.ok(expiresAt <= grantEnds && expiresAt > grantEnds - 2000, `URL ends ${grantEnds - expiresAt} ms before the grant`);
+  const token = new URL(d.json.url, 'http://local').searchParams.get('token')!;
+  assert.equal(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).e, expiresAt, 'the signed expiry is the one shown');
+  assert.equal((await fetchPresigned(d.json)).statusCode, 200);
+  // A participant's URL still lives 5 minutes.
+  const own = await download(bob, id);
+  assert.ok(Date.parse(own.json.expiresAt) - Date.now() > 290_000);
+  await new Promise((r) => setTimeout(r, Math.max(0, grantEnds - Date.now()) + 50));
+  const late = await fetchPresigned(d.json);
+  assert.equal(late.statusCode, 403, 'the URL ended with the grant');
+  assert.match(late.json().message, /expired/);
+  assert.equal((await download(auditor, id)).status, 404, 'and no new one is issued');
+  assert.equal((await fetchPresigned(own.json)).statusCode, 200);
+});
+
+test('a conversation kept forever takes files on a message of any age', async () => {
+  // This harness sets no RETENTION_DAYS: messages are kept forever, so no message is too close to expiry.
+  const owner = await h.owner();
+  const { rows } = await owner.query(
+    "INSERT INTO hmk.messages (conversation_id, sender_id, created_at) VALUES ($1, $2, now() - interval '5000 days') RETURNING id",
+    [conv, alice.id]);
+  const r = await attach(alice, { contentType: 'text/plain', sizeBytes: 5 }, conv, rows[0].id);
+  assert.equal(r.status, 201, JSON.stringify(r.json));
 });
 
 test('logs carry no file bytes, file names or signed URLs', async () => {

@@ -97,6 +97,29 @@ async function count(sql: string, params: unknown[]): Promise<number> {
   return (await db.query(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0].n;
 }
 
+/** Makes every queued object key look queued `age` ago (objects wait hmk.object_grace(), 6 minutes). */
+async function ageQueue(age = '10 minutes'): Promise<void> {
+  await db.query('UPDATE hmk.pending_object_deletions SET queued_at = now() - $1::interval', [age]);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until some session waits for the legal-hold lock (shared: a retention batch), or fails after 5 s. */
+async function batchWaitsForHold(): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!(await holdLocks('ShareLock', false))) {
+    if (Date.now() > deadline) assert.fail('no retention batch waited for the hold being placed');
+    await sleep(20);
+  }
+}
+
+/** Sessions of this database holding (granted) or waiting for the legal-hold advisory lock in `mode`. */
+async function holdLocks(mode: 'ShareLock' | 'ExclusiveLock', granted: boolean): Promise<number> {
+  return count(`pg_locks l WHERE l.locktype = 'advisory' AND l.mode = $1 AND l.granted = $2
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND ((l.classid::bigint << 32) | l.objid::bigint) = 7314225010`, [mode, granted]);
+}
+
 async function auditRows(action: string, target: string) {
   return (await db.query('SELECT * FROM hmk.audit_log WHERE action = $1 AND $2 = ANY (target_ids) ORDER BY id', [action, target])).rows;
 }
@@ -120,7 +143,7 @@ test('expiry deletes exactly the expired messages, bodies, outbox rows and attac
   const summary = await h.service.retention.runOnce();
   assert.equal(summary.messages, 3);
   assert.equal(summary.attachments, 1);
-  assert.equal(summary.objectsDeleted, 1);
+  assert.equal(summary.objectsDeleted, 0, 'the object waits until no upload URL for it can still be used');
 
   assert.deepEqual(await messageIds(c1), [young, fresh].sort());
   assert.deepEqual(await messageIds(c2), [keep3]);
@@ -130,6 +153,10 @@ test('expiry deletes exactly the expired messages, bodies, outbox rows and attac
   assert.equal(await count('hmk.attachments WHERE message_id = ANY ($1)', [gone]), 0);
   assert.equal(await count('hmk.message_bodies WHERE message_id = ANY ($1)', [[young, fresh, keep3]]), 3);
   assert.equal(await count('hmk.push_outbox WHERE message_id = ANY ($1)', [[young, fresh, keep3]]), 3);
+  assert.ok(await objects.head(key1), 'queued, not deleted yet');
+  assert.equal(await count('hmk.pending_object_deletions WHERE object_key = $1', [key1]), 1);
+  await ageQueue();
+  assert.equal((await h.service.retention.runOnce()).objectsDeleted, 1);
   assert.equal(await objects.head(key1), undefined, 'the object is gone');
   assert.ok(await objects.head(keepKey), 'the kept message keeps its object');
   assert.equal(await count('hmk.pending_object_deletions', []), 0);
@@ -355,7 +382,10 @@ test('two jobs running at once delete each message once and never fail', async (
     const total = results.reduce((n, r) => n + r.messages, 0);
     assert.equal(total, 3 * perConv, JSON.stringify(results));
     assert.equal(results.reduce((n, r) => n + r.attachments, 0), 40);
-    assert.equal(results.reduce((n, r) => n + r.objectsDeleted, 0), 40);
+    assert.equal(results.reduce((n, r) => n + r.objectsDeleted, 0), 0, 'objects wait out their upload URLs');
+    await ageQueue();
+    const later = await Promise.all(jobs.map((j) => j.runOnce()));
+    assert.equal(later.reduce((n, r) => n + r.objectsDeleted, 0), 40, 'each queued object deleted once');
     for (const conv of convs) {
       assert.deepEqual(await messageIds(conv), []);
       const rows = await auditRows('retention.delete', conv);
@@ -368,7 +398,7 @@ test('two jobs running at once delete each message once and never fail', async (
   }
 });
 
-test('a crash between deleting attachment rows and their objects is recovered by the next run', async () => {
+test('a crash between claiming queued objects and deleting them is recovered by the next run', async () => {
   const [alice, carol] = await users(2);
   const conv = await conversation(carol, alice);
   const m = await oldMessage(conv, carol, alice, 'has a file', 60);
@@ -380,18 +410,121 @@ test('a crash between deleting attachment rows and their objects is recovered by
     const crashed = new RetentionJob(pool, h.service.keyStore, failing, { defaultDays: 30, intervalSeconds: 3600, batchSize: 100 }, quiet);
     const s1 = await crashed.runOnce();
     assert.equal(s1.messages, 1);
-    assert.equal(s1.objectsDeleted, 0);
     assert.equal(await count('hmk.attachments WHERE message_id = $1', [m]), 0, 'the row is gone');
+    await ageQueue();
+    const s2 = await crashed.runOnce();
+    assert.equal(s2.objectsDeleted, 0);
     assert.ok(await objects.head(key), 'the object is still there');
     assert.deepEqual((await db.query('SELECT object_key FROM hmk.pending_object_deletions')).rows.map((r) => r.object_key), [key]);
 
-    const s2 = await h.service.retention.runOnce();
-    assert.equal(s2.objectsDeleted, 1);
+    const s3 = await h.service.retention.runOnce();
+    assert.equal(s3.objectsDeleted, 1);
     assert.equal(await objects.head(key), undefined);
     assert.equal(await count('hmk.pending_object_deletions', []), 0);
   } finally {
     await pool.end();
   }
+});
+
+test('an attachment file never outlives retention: no upload to an expiring message, and objects wait out their URLs', async () => {
+  const [alice, bob] = await users(2);
+  const conv = await conversation(alice, bob);
+  const attachTo = (m: string) =>
+    req(alice, 'POST', `/v1/conversations/${conv}/messages/${m}/attachments`, { contentType: 'application/pdf', sizeBytes: 3 });
+  // Refused: expired but not deleted yet, or deleted within the upload URL's life plus a minute.
+  const expired = await oldMessage(conv, alice, bob, 'expired, not deleted yet', 40);
+  const expiring = await oldMessage(conv, alice, bob, 'deleted in 3 minutes', 30 - 3 / 1440);
+  for (const m of [expired, expiring]) {
+    const r = await attachTo(m);
+    assert.equal(r.status, 409, JSON.stringify(r.json));
+    assert.equal(r.json.error, 'conflict');
+    assert.match(r.json.message, /^params\.messageId: the message expires too soon to attach files/);
+  }
+  assert.equal(await count('hmk.attachments WHERE message_id = ANY ($1)', [[expired, expiring]]), 0);
+  const inAnHour = await oldMessage(conv, alice, bob, 'deleted in an hour', 30 - 1 / 24);
+  assert.equal((await attachTo(inAnHour)).status, 201, 'a message expiring after the URL and its margin takes files');
+
+  // The race the refusal cannot prevent: the message expires (here: is backdated) after the URL was issued.
+  const m = await send(alice, conv, 'a scan follows');
+  const created = await attachTo(m);
+  assert.equal(created.status, 201);
+  const key = `attachments/${conv}/${created.json.id}`;
+  await db.query("UPDATE hmk.messages SET created_at = now() - interval '40 days' WHERE id = $1", [m]);
+  const s1 = await h.service.retention.runOnce();
+  assert.deepEqual([s1.messages, s1.attachments], [2, 1], 'the expired message and the backdated one, with its file');
+  assert.equal(await count('hmk.attachments WHERE message_id = $1', [m]), 0, 'the row is gone');
+  // The upload URL is still valid: the client's late PUT stores a file no row points at.
+  const { upload } = created.json;
+  const put = await h.service.app.inject({ method: upload.method, url: upload.url, headers: upload.headers, payload: 'pdf' });
+  assert.equal(put.statusCode, 200, put.body);
+  assert.ok(await objects.head(key));
+  // Not deleted before the URL's life plus a minute (6 minutes) has passed since the row went...
+  assert.equal((await h.service.retention.runOnce()).objectsDeleted, 0);
+  await ageQueue('5 minutes');
+  assert.equal((await h.service.retention.runOnce()).objectsDeleted, 0);
+  assert.ok(await objects.head(key), 'kept while an upload URL for it may still be used');
+  // ...and deleted after, late upload included.
+  await ageQueue('7 minutes');
+  assert.equal((await h.service.retention.runOnce()).objectsDeleted, 1);
+  assert.equal(await objects.head(key), undefined, 'the late upload does not survive');
+  assert.equal(await count('hmk.pending_object_deletions WHERE object_key = $1', [key]), 0);
+  // The messages left expire within the hour: held, so the later tests' counts stay exact.
+  await db.query('INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, $2, $3)', [conv, 'end of the grace test', admin.id]);
+});
+
+test('a legal hold placed while a batch runs binds that batch: deletion and shredding wait for the hold and see it', async () => {
+  const [alice, bob, carol, dave] = await users(4);
+  const period = periodOf(new Date(Date.now() - 100 * DAY));
+
+  // Shredding: a conversation whose messages are deleted already, its key period waiting to be shredded.
+  const shredHeld = await conversation(alice, carol);
+  await oldMessage(shredHeld, alice, carol, 'deleted before the hold', 100);
+  const pool = createRolePool(h.config.db, RETENTION_ROLE, 1);
+  const holder = await h.owner();
+  try {
+    const { rows } = await pool.query('SELECT * FROM hmk.retention_delete_batch(30, NULL, 100, $1)', ['partial-run']);
+    assert.deepEqual(rows.map((r) => r.conversation_id), [shredHeld]);
+    // The hold is placed (owner connection) and not yet committed when the shred selection starts.
+    await holder.query('BEGIN');
+    await holder.query('INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, $2, $3)',
+      [shredHeld, 'placed while shredding runs', admin.id]);
+    assert.equal(await holdLocks('ExclusiveLock', true), 1, 'placing a hold takes the lock exclusively');
+    const due = pool.query('SELECT conversation_id FROM hmk.retention_shred_due(30, NULL, 1000)');
+    await batchWaitsForHold();
+    await holder.query('COMMIT');
+    assert.ok(!(await due).rows.some((r) => r.conversation_id === shredHeld), 'the shred selection saw the hold');
+  } finally {
+    await pool.end();
+    await holder.end();
+  }
+
+  // Deletion: the hold is placed by the serving role (as POST /v1/legal-holds does) during a full job run.
+  const held = await conversation(alice, bob);
+  const free = await conversation(alice, dave);
+  const kept = await oldMessage(held, alice, bob, 'held while the batch ran', 100);
+  await oldMessage(free, alice, dave, 'nobody holds this', 100);
+  const app = createRolePool(h.config.db, APP_ROLE, 1);
+  const c = await app.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query('SELECT hmk.begin_request($1, $2, 900, $3)', [admin.id, randomUUID(), ['admin']]);
+    await c.query('INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, $2, hmk.user_id())',
+      [held, 'placed while a batch runs']);
+    assert.equal(await holdLocks('ExclusiveLock', true), 1);
+    const run = h.service.retention.runOnce();
+    await batchWaitsForHold();
+    await c.query('COMMIT');
+    const summary = await run;
+    assert.equal(summary.messages, 1, JSON.stringify(summary));
+    assert.deepEqual(await messageIds(held), [kept], 'the held conversation keeps its messages');
+    assert.deepEqual(await messageIds(free), []);
+    assert.ok(await h.service.keyStore.get(shredHeld, period), 'the held key period is not shredded');
+    assert.equal(await h.service.keyStore.get(free, period), undefined, 'the free one is');
+  } finally {
+    c.release();
+    await app.end();
+  }
+  assert.equal(await holdLocks('ShareLock', false) + await holdLocks('ExclusiveLock', true), 0, 'no lock left behind');
 });
 
 test('crypto-shredding: once a period has fully expired its key is destroyed, and a backup copy of a body cannot be opened', async () => {

@@ -4,12 +4,12 @@
 // size of an upload, and the expiry. The secret is random per process, so a restart voids every URL.
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpError } from '../errors.js';
-import type { AttachmentStore, PresignedRequest, StoredObject } from './types.js';
+import { MAX_URL_TTL_SECONDS, urlLifetimeSeconds, type AttachmentStore, type PresignedRequest, type StoredObject } from './types.js';
 
 /** Path of the two local routes; URLs are relative to the service's own origin. */
 export const LOCAL_URL_PATH = '/v1/attachments/local';
@@ -17,7 +17,6 @@ export const LOCAL_URL_PATH = '/v1/attachments/local';
 // Object keys are ours (attachments/<uuid>/<uuid>); anything with a dot, a backslash or an empty
 // segment is refused, so a key can never leave the directory or collide with a ".part"/".type" file.
 const OBJECT_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]*(\/[A-Za-z0-9][A-Za-z0-9_-]*)*$/;
-const MAX_URL_TTL_SECONDS = 300; // like S3 URLs here: never more than 5 minutes, whatever the caller asks
 
 interface Grant {
   /** object key */ k: string;
@@ -51,9 +50,10 @@ export class LocalAttachmentStore implements AttachmentStore {
     };
   }
 
-  async presignDownload(objectKey: string): Promise<PresignedRequest> {
+  async presignDownload(objectKey: string, notAfter?: Date): Promise<PresignedRequest> {
     this.pathOf(objectKey);
-    const e = Date.now() + this.ttlMs;
+    const now = new Date();
+    const e = now.getTime() + urlLifetimeSeconds(this.ttlMs / 1000, now, notAfter) * 1000;
     return { url: `${LOCAL_URL_PATH}?token=${this.sign({ k: objectKey, m: 'GET', e })}`, method: 'GET', headers: {}, expiresAt: new Date(e) };
   }
 
@@ -78,8 +78,8 @@ export class LocalAttachmentStore implements AttachmentStore {
 
   /**
    * Stores the body of a PUT made with an upload token, enforcing what S3 enforces through the signature:
-   * the exact content type and length. The bytes go to a temporary file that is renamed into place only
-   * once complete, so a half upload never appears. Returns the size stored.
+   * the exact content type and length, and a single write. The bytes go to a temporary file that is linked into
+   * place only once complete, so a half upload never appears. Returns the size stored.
    */
   async receive(token: string, headers: { contentType?: string; contentLength?: string }, body: Readable): Promise<number> {
     const grant = this.verify(token, 'PUT');
@@ -103,10 +103,19 @@ export class LocalAttachmentStore implements AttachmentStore {
     try {
       await pipeline(body, counter, createWriteStream(part, { flags: 'wx', mode: 0o600 }));
       if (received !== size) throw new HttpError(400, `body has ${received} bytes, not the ${size} signed for`);
+      // Write once, as S3 does with the signed If-None-Match: *: a second PUT with the same (still valid) URL
+      // must not replace a file that was already uploaded and perhaps completed. link() refuses an existing path.
+      try {
+        await link(part, path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+          throw new HttpError(412, 'the object was already uploaded; an upload URL stores one file once');
+        }
+        throw err;
+      }
       const typePart = `${path}.${randomUUID()}.part`;
       await writeFile(typePart, grant.t!, { flag: 'wx', mode: 0o600 });
       await rename(typePart, `${path}.type`);
-      await rename(part, path);
     } finally {
       await rm(part, { force: true });
     }

@@ -1,18 +1,16 @@
 // Attachments in the PHI bucket. Uploads are presigned PUTs whose signature covers the SSE-KMS headers
 // (with the PHI key), the content type and the exact length, so S3 refuses any other upload on that URL.
-// Downloads are presigned GETs valid at most 5 minutes. The bucket is versioned: deleting removes every version.
+// Downloads are presigned GETs valid at most 5 minutes (less when the reader's break-glass grant ends sooner). The bucket is versioned: deleting removes every version.
 import {
   DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
   type ObjectIdentifier,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { AttachmentStore, PresignedRequest, StoredObject } from './types.js';
-
-const MAX_URL_TTL_SECONDS = 300;
+import { MAX_URL_TTL_SECONDS, urlLifetimeSeconds, type AttachmentStore, type PresignedRequest, type StoredObject } from './types.js';
 
 /** Headers the upload's signature must cover (checked on every URL, see presignUpload). */
 const SIGNED_UPLOAD_HEADERS = [
-  'content-length', 'content-type', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id',
+  'content-length', 'content-type', 'if-none-match', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id',
 ];
 
 /**
@@ -44,13 +42,16 @@ export class S3AttachmentStore implements AttachmentStore {
       ContentLength: sizeBytes,
       ServerSideEncryption: 'aws:kms',
       SSEKMSKeyId: this.kmsKeyId,
+      // A conditional write: S3 refuses (412) a second PUT with this URL once the object exists, so a completed
+      // attachment cannot be replaced while the upload URL is still valid.
+      IfNoneMatch: '*',
     });
     const url = await getSignedUrl(this.s3, command, {
       expiresIn: this.ttlSeconds,
       signingDate,
       // The presigner always adds content-type to unsignableHeaders; signableHeaders overrides that.
       // The SSE headers it keeps as signed headers by itself (unhoistable); content-length is signed by default.
-      signableHeaders: new Set(['content-type', 'content-length']),
+      signableHeaders: new Set(['content-type', 'content-length', 'if-none-match']),
     });
     // Refuse a URL that would not bind what we promise (e.g. after an SDK upgrade changes the defaults).
     const query = new URL(url).searchParams;
@@ -65,6 +66,7 @@ export class S3AttachmentStore implements AttachmentStore {
       headers: {
         'content-type': contentType,
         'content-length': String(sizeBytes),
+        'if-none-match': '*',
         'x-amz-server-side-encryption': 'aws:kms',
         'x-amz-server-side-encryption-aws-kms-key-id': this.kmsKeyId,
       },
@@ -72,13 +74,11 @@ export class S3AttachmentStore implements AttachmentStore {
     };
   }
 
-  async presignDownload(objectKey: string): Promise<PresignedRequest> {
+  async presignDownload(objectKey: string, notAfter?: Date): Promise<PresignedRequest> {
     const signingDate = new Date();
-    const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }), {
-      expiresIn: this.ttlSeconds,
-      signingDate,
-    });
-    return { url, method: 'GET', headers: {}, expiresAt: new Date(signingDate.getTime() + this.ttlSeconds * 1000) };
+    const expiresIn = urlLifetimeSeconds(this.ttlSeconds, signingDate, notAfter);
+    const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }), { expiresIn, signingDate });
+    return { url, method: 'GET', headers: {}, expiresAt: new Date(signingDate.getTime() + expiresIn * 1000) };
   }
 
   async head(objectKey: string): Promise<StoredObject | undefined> {

@@ -1,12 +1,16 @@
 // The retention job. Each run:
-//   1. deletes attachment objects left queued by an earlier run (a crash between the row and object deletes);
+//   1. deletes attachment objects queued at least hmk.object_grace() ago (6 minutes: the longest presigned
+//      upload URL plus a minute). Every deleted attachment row queues its key (a trigger in migration 010),
+//      and the object waits that long because an upload URL issued for it may still store the file until then;
+//      deleting at once would let that later upload stay forever. A crash leaves keys queued for the next run;
 //   2. deletes expired messages in batches (hmk.retention_delete_batch: metadata, body, outbox rows, attachment
-//      rows, one count-only audit row per conversation), then the batch's attachment objects;
+//      rows, one count-only audit row per conversation); their objects go in a run at least 6 minutes later;
 //   3. crypto-shreds: destroys the key-store key of every key period that is fully expired (end of the period +
 //      retention + 1 day), not under a legal hold and has no body left, with one high-severity audit row each.
 // The database decides what has expired; this class moves keys and objects. Every container may run it:
 // batches are claimed with FOR UPDATE SKIP LOCKED and shredding takes an advisory lock, so concurrent runs
-// share the work and never delete anything twice. Logs carry counts only.
+// share the work and never delete anything twice. Both wait for a legal hold being placed (migration 010).
+// Logs carry counts only.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -82,7 +86,6 @@ export class RetentionJob {
       const attachments = rows.reduce((n, r) => n + r.attachments, 0);
       summary.messages += messages;
       summary.attachments += attachments;
-      if (attachments > 0) summary.objectsDeleted += await this.deleteQueuedObjects();
       // A short batch means nothing expired is left (or another job holds the rest). A full one may have
       // stopped inside its last conversation, so the next batch starts there.
       if (messages < this.opts.batchSize || this.stopped) break;
@@ -94,7 +97,8 @@ export class RetentionJob {
   }
 
   /**
-   * Deletes queued attachment objects. The queue rows stay locked while the store deletes the objects and are
+   * Deletes queued attachment objects old enough that no upload URL for them is still valid (the database
+   * decides: hmk.retention_claim_objects). The queue rows stay locked while the store deletes the objects and are
    * removed in the same transaction afterwards; if the store fails (or the process dies) they stay queued.
    */
   private async deleteQueuedObjects(): Promise<number> {

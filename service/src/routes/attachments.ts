@@ -1,8 +1,11 @@
 // Attachments: files linked to a message. The bytes do not pass through the service (in AWS): the sender
 // of a message declares a file's type and size and gets a presigned upload (S3: SSE-KMS under the PHI key,
 // exact type and length), PUTs the bytes, then completes; the service checks the stored object and marks
-// it ready. Readers get presigned GETs valid at most 5 minutes, each one audited. No file name is taken or
-// stored: it may itself be PHI (a client that wants one puts it in the message text, which is sealed).
+// it ready. Readers get presigned GETs valid at most 5 minutes (never past the end of a break-glass grant),
+// each one audited. No file name is taken or stored: it may itself be PHI (a client that wants one puts it in
+// the message text, which is sealed).
+// An upload URL stays valid after its row is gone, so objects are never deleted here: deleting a row queues
+// its object (migration 010), and the retention job deletes it once no upload URL for it can still be used.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
@@ -69,9 +72,9 @@ interface AttachmentRow {
 type MessageParams = { id: string; messageId: string };
 type AttachmentParams = MessageParams & { attachmentId: string };
 
-/** The check on a stored object failed; its row and object are discarded outside the rolled-back transaction. */
+/** The check on a stored object failed; its row (and so its object) is discarded outside the rolled-back transaction. */
 class UploadMismatch extends Error {
-  constructor(readonly objectKey: string, message: string) {
+  constructor(message: string) {
     super(message);
   }
 }
@@ -88,6 +91,16 @@ function ids(params: Partial<AttachmentParams>) {
 async function requireParticipant(c: pg.PoolClient, conversationId: string): Promise<void> {
   const { rows } = await c.query('SELECT $1::uuid IN (SELECT hmk.my_conversation_ids()) AS ok', [conversationId]);
   if (!rows[0].ok) throw notFound('conversation not found');
+}
+
+/**
+ * When a break-glass grant ends: a URL issued under it must not outlive it. URLs live whole seconds, so a grant
+ * ending within 2 seconds reads as already ended (404, as for an expired grant).
+ */
+async function grantEnd(c: pg.PoolClient, grantId: string): Promise<Date> {
+  const { rows } = await c.query<{ expires_at: Date }>('SELECT expires_at FROM hmk.break_glass_grants WHERE id = $1', [grantId]);
+  if (!rows.length || rows[0].expires_at.getTime() - Date.now() < 2000) throw notFound('conversation not found');
+  return rows[0].expires_at;
 }
 
 /** Readers: participants, and admins/auditors under an unexpired break-glass grant. */
@@ -110,9 +123,12 @@ export function attachmentRoutes(app: FastifyInstance, deps: AppDeps, { act, beg
     return rows[0];
   }
 
-  /** Deletes a pending upload that failed its check: the object first, so no object is ever left without a row. */
-  async function discard(req: FastifyRequest, attachmentId: string, objectKey: string): Promise<void> {
-    await store.deleteObjects([objectKey]);
+  /**
+   * Deletes a pending upload that failed its check. Its object is queued for deletion by the row's delete
+   * (a trigger), not deleted now: the upload URL may still be valid, and a file PUT after an immediate delete
+   * would stay with no row. The retention job deletes it once the URL cannot be used any more.
+   */
+  async function discard(req: FastifyRequest, attachmentId: string): Promise<void> {
     await withTransaction(deps.pool, async (c) => {
       await beginRequest(c, identityOf(req));
       await c.query("DELETE FROM hmk.attachments WHERE id = $1 AND status = 'pending'", [attachmentId]);
@@ -157,6 +173,13 @@ export function attachmentRoutes(app: FastifyInstance, deps: AppDeps, { act, beg
         'SELECT sender_id FROM hmk.messages WHERE id = $1 AND conversation_id = $2', [messageId, conversationId]);
       if (msg.length === 0) throw notFound('message not found');
       if (msg[0].sender_id !== who.userId) throw new HttpError(403, 'only the sender of a message may attach files to it');
+      // Retention would delete the row before the upload URL expires, and a file uploaded after that would
+      // stay with no row (its object is deleted only after hmk.object_grace(): see migration 010).
+      const { rows: soon } = await c.query<{ soon: boolean }>('SELECT hmk.message_expires_soon($1, $2) AS soon',
+        [messageId, config.retention.defaultDays]);
+      if (soon[0].soon) {
+        throw new HttpError(409, 'params.messageId: the message expires too soon to attach files (retention deletes it within minutes); attach them to a new message');
+      }
       // The key is made of ids only, never of anything the client sent.
       const id = randomUUID();
       const objectKey = `attachments/${conversationId}/${id}`;
@@ -193,10 +216,10 @@ export function attachmentRoutes(app: FastifyInstance, deps: AppDeps, { act, beg
           throw new HttpError(409, 'the file has not been uploaded: PUT it to upload.url with upload.headers, then complete');
         }
         if (stored.sizeBytes !== row.sizeBytes) {
-          throw new UploadMismatch(objectKey, `sizeBytes: the stored file has ${stored.sizeBytes} bytes, not the ${row.sizeBytes} declared`);
+          throw new UploadMismatch(`sizeBytes: the stored file has ${stored.sizeBytes} bytes, not the ${row.sizeBytes} declared`);
         }
         if (stored.contentType !== row.contentType) {
-          throw new UploadMismatch(objectKey, `contentType: the stored file is ${stored.contentType || 'untyped'}, not ${row.contentType} as declared`);
+          throw new UploadMismatch(`contentType: the stored file is ${stored.contentType || 'untyped'}, not ${row.contentType} as declared`);
         }
         const { rows } = await c.query<AttachmentRow>(
           `UPDATE hmk.attachments SET status = 'ready', completed_at = now() WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
@@ -209,7 +232,7 @@ export function attachmentRoutes(app: FastifyInstance, deps: AppDeps, { act, beg
       });
     } catch (err) {
       if (!(err instanceof UploadMismatch)) throw err;
-      await discard(req, p.attachmentId!, err.objectKey);
+      await discard(req, p.attachmentId!);
       throw new HttpError(409, `${err.message}; the upload was deleted, attach the file again`);
     }
   });
@@ -238,7 +261,7 @@ export function attachmentRoutes(app: FastifyInstance, deps: AppDeps, { act, beg
   app.get<{ Params: AttachmentParams }>(`${ATTACHMENTS}/:attachmentId/download`, {
     config: { action: 'attachment.download' },
     schema: {
-      summary: 'A presigned download URL for a ready attachment, valid at most 5 minutes; each URL issued is audited',
+      summary: 'A presigned download URL for a ready attachment, valid at most 5 minutes (and never past a break-glass grant); each URL issued is audited',
       params: attachmentParams,
       response: { 200: presigned, ...errorResponses },
     },
@@ -247,10 +270,11 @@ export function attachmentRoutes(app: FastifyInstance, deps: AppDeps, { act, beg
     await requireReader(c, p.conversationId);
     const row = await attachmentById(c, p);
     if (row.status !== 'ready') throw new HttpError(409, 'the attachment is not ready: its upload has not been completed');
+    const glass = await breakGlassRead(c, who, p.conversationId, 'attachment.download.break_glass');
     return {
-      result: await store.presignDownload(row.objectKey),
+      result: await store.presignDownload(row.objectKey, glass.detail ? await grantEnd(c, String(glass.detail.grantId)) : undefined),
       targets: [p.conversationId, p.messageId, row.id],
-      ...(await breakGlassRead(c, who, p.conversationId, 'attachment.download.break_glass')),
+      ...glass,
     };
   }));
 
