@@ -169,7 +169,7 @@ test('filters: actor, exact and prefix action, target (any case), half-open time
   const touching = await listAll({ target: conv, to: activityTo });
   const lowerOrUpper = (r: any) => r.targetIds.includes(conv) || r.targetIds.includes(conv.toUpperCase());
   assert.deepEqual(touching.map((r) => r.id), all.filter(lowerOrUpper).map((r) => r.id));
-  assert.ok(touching.some((r) => r.targetIds.includes(conv.toUpperCase())), 'the upper-case read is found');
+  assert.ok(!all.some((r) => r.targetIds.includes(conv.toUpperCase())), 'the upper-case read was recorded in lower case');
   assert.deepEqual((await listAll({ target: conv.toUpperCase(), to: activityTo })).map((r) => r.id), touching.map((r) => r.id));
 
   // [from, to): a row at exactly `from` is in, a row at exactly `to` is out.
@@ -260,6 +260,13 @@ test('bad input is a 400 naming the field', async () => {
     ['/v1/audit/export?from=2025-01-01T00:00:00Z&to=2025-01-02T00:00:00Z', /querystring\.format/],
     ['/v1/audit/export?format=xml&from=2025-01-01T00:00:00Z&to=2025-01-02T00:00:00Z', /querystring\.format/],
     ['/v1/audit/export?format=csv&from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:01Z', /querystring\.to must be at most 31 days/],
+    // Valid for the JSON-schema format, refused by Postgres: must be a 400 before any export header is sent.
+    ['/v1/audit/export?format=csv&from=0000-01-01T00:00:00Z&to=0000-01-02T00:00:00Z', /querystring\.from must be a date-time from 1970/],
+    ['/v1/audit/export?format=json&from=2025-01-01T00:00:00-20:00&to=2025-01-02T00:00:00Z', /querystring\.from must be a date-time/],
+    ['/v1/audit?from=9999-12-31T23:59:59-23:59', /querystring\.from must be a date-time/],
+    ['/v1/audit?to=2025-06-30T23:59:60Z', /querystring\.to must be a date-time/],
+    ['/v1/audit?from=2025-01-01T00:00:00%2B05', /querystring\.from/],
+    [`/v1/audit?cursor=${Buffer.from('2025-13-45T00:00:00.000000Z|1').toString('base64url')}`, /querystring\.cursor is not a cursor/],
   ];
   for (const [url, message] of cases) {
     const r = await get(aud, url);
@@ -492,4 +499,14 @@ test('tampering as the owner is reported: an edited row, a removed row, and ever
   // The owner-side verifier (the CLI's) agrees.
   const direct = await verifyAuditChain(db, { from, to });
   assert.equal(direct.ok, false);
+});
+
+test('a refused request naming an upper-case id still shows in the conversation\'s access report', async () => {
+  const probe = await h.user('probe-upper', { groups: ['clinician'] });
+  const r = await get(probe, `/v1/conversations/${conv.toUpperCase()}/messages`);
+  assert.equal(r.status, 404);
+  const row = await db.query("SELECT target_ids FROM hmk.audit_log WHERE actor_id = $1 AND action = 'message.read'", [probe.id]);
+  assert.deepEqual(row.rows.map((x) => x.target_ids), [[conv]], 'stored in lower case');
+  const report = await get(aud, `/v1/reports/access?conversationId=${conv}`);
+  assert.ok(report.json.actors.some((a: { actorId: string }) => a.actorId === probe.id), 'the denied attempt is reported');
 });

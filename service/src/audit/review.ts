@@ -58,13 +58,15 @@ export const encodeCursor = (row: Pick<AuditView, 'at' | 'id'>): string =>
 
 export function decodeCursor(raw: string): Cursor {
   const m = CURSOR.exec(Buffer.from(raw, 'base64url').toString('utf8'));
-  if (!m) throw new HttpError(400, 'querystring.cursor is not a cursor from this API; pass nextCursor from the previous reply unchanged');
+  // A real instant, not just the shape of one (2025-13-45 would reach Postgres).
+  const real = m !== null && Number.isFinite(Date.parse(m[1])) && new Date(m[1]).toISOString().slice(0, 19) === m[1].slice(0, 19);
+  if (!m || !real) throw new HttpError(400, 'querystring.cursor is not a cursor from this API; pass nextCursor from the previous reply unchanged');
   return { at: m[1], id: m[2] };
 }
 
 /**
- * Ids in target_ids are written as the client sent them, and uuids compare case-insensitively, so a uuid is
- * looked for in lower and upper case (e.g. iOS clients send upper-case uuids).
+ * The service now writes uuids in lower case, but rows written before that kept them as the client sent them
+ * (iOS sends upper case), so a uuid is looked for in both.
  */
 export function targetVariants(target: string): string[] {
   return [...new Set([target, target.toLowerCase(), target.toUpperCase()])];

@@ -60,8 +60,24 @@ interface ListQuery extends AuditFilters {
 /** Microseconds since the epoch (Date.parse stops at milliseconds; audit times have microseconds). */
 const micros = (iso: string) => Date.parse(iso) * 1000 + Number((/\.\d{3}(\d{0,3})/.exec(iso)?.[1] ?? '').padEnd(3, '0'));
 
-/** 400 naming `querystring.to` unless from < to (and, with maxDays, to - from <= maxDays). */
+// RFC 3339 as Postgres and Date.parse both take it: the JSON-schema format also admits year 0000, offsets past
+// ±15:59 and leap seconds, which Postgres refuses mid-export (after the headers are sent).
+const RFC3339 = /^(\d{4})-\d\d-\d\dT(\d\d):(\d\d):(\d\d)(\.\d{1,6})?(Z|[+-](\d\d):(\d\d))$/i;
+
+function checkTime(name: 'from' | 'to', value: string | undefined): void {
+  if (value === undefined) return;
+  const m = RFC3339.exec(value);
+  const valid = m !== null && Number(m[1]) >= 1970 && Number(m[2]) <= 23 && Number(m[4]) <= 59
+    && (m[7] === undefined || (Number(m[7]) <= 14 && Number(m[8]) <= 59)) && Number.isFinite(Date.parse(value));
+  if (!valid) {
+    throw new HttpError(400, `querystring.${name} must be a date-time from 1970 on with Z or a ±hh:mm offset, e.g. 2026-11-01T00:00:00Z`);
+  }
+}
+
+/** 400 naming the field unless both times are usable and from < to (and, with maxDays, to - from <= maxDays). */
 function checkRange(from: string | undefined, to: string | undefined, maxDays?: number): void {
+  checkTime('from', from);
+  checkTime('to', to);
   if (from === undefined || to === undefined) return;
   const span = micros(to) - micros(from);
   if (!(span > 0)) throw new HttpError(400, 'querystring.to must be later than querystring.from');

@@ -72,7 +72,8 @@ export function requireRole(req: FastifyRequest, ...roles: Role[]): Identity {
 export function auditEntry(req: FastifyRequest, status: number, targets: string[]): AuditEntry {
   return {
     action: req.routeOptions.config?.action ?? 'unknown',
-    targets,
+    // Clients may send upper-case uuids (iOS does); the trail keeps one form so reports find every row.
+    targets: targets.map((t) => (UUID.test(t) ? t.toLowerCase() : t)),
     // A junk X-Forwarded-For (from a trusted proxy) or a NUL in the user agent must never cost the audit row:
     // the row is written with the socket address and a cleaned agent instead.
     ip: isIP(req.ip) ? req.ip : req.socket.remoteAddress,
