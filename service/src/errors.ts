@@ -2,6 +2,7 @@
 import type { FastifyError } from 'fastify';
 import { AuthError } from './auth/verifier.js';
 import { InvalidDeviceTokenError, PlatformNotConfiguredError } from './push/types.js';
+import { PLAIN_TEXT_PATTERN } from './routes/schemas.js';
 
 export class HttpError extends Error {
   constructor(readonly statusCode: number, message: string) {
@@ -47,6 +48,9 @@ function validationMessage(err: FastifyError): string {
     .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('');
   const extra = params.missingProperty ?? params.additionalProperty;
   const field = `${err.validationContext ?? 'request'}${path}${extra ? `.${String(extra)}` : ''}`;
+  if (v.keyword === 'pattern' && params.pattern === PLAIN_TEXT_PATTERN) {
+    return `${field} must be printable text: not blank, without control, zero-width or direction-override characters`;
+  }
   return `${field} ${v.message ?? 'is invalid'}`;
 }
 
@@ -57,7 +61,8 @@ function fromPg(code: string, message: string): ErrorReply | undefined {
     case 'HM401': return reply(401, message);
     case 'HM404': return reply(404, message); // raised by our functions, e.g. "conversation not found"
     case '42501': case '23503': return reply(404, 'not found');
-    case 'HM409': case '23505': return reply(409, 'conflicts with existing data');
+    case 'HM409': return reply(409, message); // our functions' own words, e.g. "account already closed"
+    case '23505': return reply(409, 'conflicts with existing data');
     case '23514': case '22001': case '22021': case '22P02': case '22003': case '54000':
       return reply(400, 'a value in the request is not acceptable');
     case '57014': case '53300': case '08006': case '40P01': case '40001':

@@ -76,6 +76,10 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (r) => {
+    // A route that declares no query parameters refuses any (a typo like ?limt=5 is a 400, not silently ignored).
+    if (r.url.startsWith('/v1/') && !r.schema?.hide && !r.schema?.querystring) {
+      r.schema = { ...r.schema, querystring: { type: 'object', properties: {}, additionalProperties: false } };
+    }
     for (const method of [r.method].flat()) {
       if (method !== 'HEAD') routeTable.push({
         method, url: r.url, auth: r.config?.auth !== false, action: r.config?.action, hidden: r.schema?.hide === true,

@@ -115,3 +115,32 @@ test('429 once the rate limit is exceeded', async () => {
     await limited.close();
   }
 });
+
+test('reasons must be visible text and names must not be blank (zero-width, bidi-override and C1 characters refused)', async () => {
+  const admin = await h.user('bad-input-admin', { groups: ['admin'] });
+  const other = await h.user('bad-input-other', { groups: ['admin'] });
+  const invisible = ['\u200b'.repeat(20), '\u202e'.repeat(20), ' '.repeat(25), '\u0085'.repeat(20), `${'\u200b'.repeat(15)}abcde`];
+  for (const reason of invisible) {
+    const r = await h.request('POST', '/v1/legal-holds', { token: admin.token, body: { userId: other.id, reason } });
+    assert.equal(r.status, 400, JSON.stringify(reason));
+    assert.match(r.json.message, /^body\.reason must (say why in at least 10 visible characters|be printable text)/, JSON.stringify(reason));
+  }
+  for (const displayName of ['     ', '\u200b', 'Jane\u202eeoD', 'x\u0085y']) {
+    const r = await h.request('PUT', '/v1/contacts/me', { token: admin.token, body: { displayName } });
+    assert.equal(r.status, 400, JSON.stringify(displayName));
+    assert.equal(r.json.message, 'body.displayName must be printable text: not blank, without control, zero-width or direction-override characters');
+  }
+  assert.equal((await h.request('PUT', '/v1/contacts/me', { token: admin.token, body: { displayName: 'Dr. Zoë Ng-Okafor' } })).status, 200);
+  const self = await h.request('POST', `/v1/contacts/${admin.id}/close`, { token: admin.token });
+  assert.equal(self.status, 409);
+  assert.match(self.json.message, /^params\.id: you cannot close your own account/);
+});
+
+test('a route without query parameters refuses any, naming it', async () => {
+  const u = await h.user('query-typo');
+  for (const url of ['/v1/session?x=1', '/v1/conversations?limt=5', '/v1/devices?debug=true']) {
+    const r = await h.request('GET', url, { token: u.token });
+    assert.equal(r.status, 400, url);
+    assert.match(r.json.message, /^querystring\.\w+ must NOT have additional properties/, url);
+  }
+});

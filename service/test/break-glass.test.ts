@@ -155,18 +155,36 @@ test('happy path: grant, audit, ops notice with ids only, every read audited as 
   assert.ok(!h.logs.join('').includes('Subpoena'));
 });
 
-test('GET /v1/break-glass lists grants with the reason for review, and is audited', async () => {
+test('GET /v1/break-glass lists grants without reasons; the single read shows the reason and is audited high', async () => {
   const r = await get(admin, '/v1/break-glass');
   assert.equal(r.status, 200);
   assert.equal(r.json.length, 1);
-  assert.equal(r.json[0].reason, REASON);
+  assert.equal('reason' in r.json[0], false, 'lists never carry the reason (it may hold PHI)');
   assert.equal(r.json[0].userId, auditor.id);
   assert.equal(r.json[0].conversationId, conv);
   assert.equal(r.json[0].active, true);
   const db = await h.owner();
   const row = (await db.query("SELECT * FROM hmk.audit_log WHERE action = 'break_glass.list' AND actor_id = $1", [admin.id])).rows[0];
   assert.deepEqual(row.target_ids, [r.json[0].id]);
-  assert.doesNotMatch(JSON.stringify(row), /Subpoena/);
+  const one = await get(admin, `/v1/break-glass/${r.json[0].id}`);
+  assert.equal(one.status, 200);
+  assert.equal(one.json.reason, REASON);
+  const read = (await db.query("SELECT * FROM hmk.audit_log WHERE action = 'break_glass.read' AND actor_id = $1", [admin.id])).rows[0];
+  assert.deepEqual([read.severity, read.target_ids], ['high', [r.json[0].id, conv]]);
+  assert.doesNotMatch(JSON.stringify([row, read]), /Subpoena/);
+  assert.equal((await get(admin, `/v1/break-glass/${conv}`)).status, 404);
+});
+
+test('a second request while a grant is active is a 409 naming its expiry, with no second grant or notice', async () => {
+  const db = await h.owner();
+  const count = async () => (await db.query('SELECT count(*)::int AS n FROM hmk.break_glass_grants')).rows[0].n;
+  const before = await count();
+  const notices = sink.sent.length;
+  const again = await h.request('POST', `/v1/conversations/${conv}/break-glass`, { token: auditor.token, body: { reason: REASON } });
+  assert.equal(again.status, 409);
+  assert.match(again.json.message, /already hold a break-glass grant for this conversation until \d{4}-\d\d-\d\dT/);
+  assert.equal(await count(), before);
+  assert.equal(sink.sent.length, notices);
 });
 
 test('after expiry the conversation is 404 again', async () => {

@@ -258,7 +258,10 @@ test('legal holds on a conversation and on a user pause deletion; release resume
   const list = await req(admin, 'GET', '/v1/legal-holds?active=true');
   assert.equal(list.status, 200);
   assert.deepEqual(list.json.map((x: { id: string }) => x.id).sort(), [hc.json.id, hu.json.id].sort());
-  assert.equal(list.json[0].reason, reason, 'admins see the reason in the list');
+  assert.ok(list.json.every((x: object) => !('reason' in x) && !('releaseReason' in x)), 'lists carry no reasons (they may hold PHI)');
+  const one = await req(admin, 'GET', `/v1/legal-holds/${hc.json.id}`);
+  assert.equal(one.json.reason, reason, 'the single, audited read shows the reason');
+  assert.deepEqual((await auditRows('legal_hold.read', hc.json.id))[0].severity, 'high');
 
   const rel = await req(admin, 'POST', `/v1/legal-holds/${hc.json.id}/release`, { reason: 'case settled, hold lifted' });
   assert.equal(rel.status, 200);

@@ -51,8 +51,10 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/conversations/:id/messages/:messageId/attachments':            r([200, 404], [200, 404], [200, 404, 200], [200, 404, 200]),
   'GET /v1/conversations/:id/messages/:messageId/attachments/:attachmentId/download':
                                                                           r([200, 404], [200, 404], [200, 404, 200], [200, 404, 200]),
-  'POST /v1/conversations/:id/break-glass':                               r([403, 403], [403, 403], [409, 201, 201], [409, 201, 201]),
+  // A second request while the caller's grant is active is a 409 naming its expiry (one active grant per pair).
+  'POST /v1/conversations/:id/break-glass':                               r([403, 403], [403, 403], [409, 201, 409], [409, 201, 409]),
   'GET /v1/break-glass':                                                  r(403,        403,        200,             200),
+  'GET /v1/break-glass/:id':                                              r(403,        403,        200,             200),
   'PATCH /v1/contacts/:id':                                               r(403,        403,        200,             403),
   'POST /v1/contacts/:id/close':                                          r(403,        403,        200,             403),
   'GET /v1/patients/:memberId/profile':                                   r([200, 404], [200, 404], [404, 404, 404], [404, 404, 404]),
@@ -67,6 +69,7 @@ const MATRIX: Record<string, Row> = {
   'PUT /v1/conversations/:id/retention':                                  r([403, 403], [403, 403], [200, 200, 200], [403, 403, 403]),
   'POST /v1/legal-holds':                                                 r([403, 403], [403, 403], [201, 201, 201], [403, 403, 403]),
   'GET /v1/legal-holds':                                                  r(403,        403,        200,             403),
+  'GET /v1/legal-holds/:id':                                              r(403,        403,        200,             403),
   'POST /v1/legal-holds/:id/release':                                     r(403,        403,        200,             403),
 };
 
@@ -195,6 +198,9 @@ const REQUESTS: Record<string, Builder> = {
   },
   'POST /v1/conversations/:id/break-glass': (f) => ({ params: { id: f.conv }, body: { reason: BREAK_GLASS_REASON } }),
   'GET /v1/break-glass': () => ({ query: 'limit=5' }),
+  'GET /v1/break-glass/:id': async (f) => ({
+    params: { id: (await call(ops, 'POST', `/v1/conversations/${f.conv}/break-glass`, { reason: BREAK_GLASS_REASON })).grantId },
+  }),
   'PATCH /v1/contacts/:id': (f) => ({ params: { id: f.patient.id }, body: { displayName: 'Corrected Name' } }),
   'POST /v1/contacts/:id/close': (f) => ({ params: { id: f.patient.id } }),
   'GET /v1/patients/:memberId/profile': async (f) => {
@@ -221,6 +227,9 @@ const REQUESTS: Record<string, Builder> = {
   'PUT /v1/conversations/:id/retention': (f) => ({ params: { id: f.conv }, body: { days: 30 } }),
   'POST /v1/legal-holds': (f) => ({ body: { conversationId: f.conv, reason: 'matrix test: litigation hold' } }),
   'GET /v1/legal-holds': () => ({ query: 'active=true' }),
+  'GET /v1/legal-holds/:id': async (f) => ({
+    params: { id: (await call(ops, 'POST', '/v1/legal-holds', { conversationId: f.conv, reason: 'matrix test: litigation hold' })).id },
+  }),
   'POST /v1/legal-holds/:id/release': async (f) => {
     const hold = await call(ops, 'POST', '/v1/legal-holds', { conversationId: f.conv, reason: 'matrix test: litigation hold' });
     return { params: { id: hold.id }, body: { reason: 'matrix test: matter closed' } };

@@ -13,12 +13,12 @@ import type pg from 'pg';
 import { writeAudit } from '../audit/audit.js';
 import type { Identity } from '../auth/verifier.js';
 import { withTransaction } from '../db/pool.js';
-import { HttpError } from '../errors.js';
+import { HttpError, notFound } from '../errors.js';
 import { safeError } from '../logger.js';
 import { NotifyError } from '../notify/types.js';
 import { auditEntry, requireRole, type Actions, type ActionOutcome, type AppDeps } from './context.js';
 import { ensureContact } from './contacts.js';
-import { errorReply, errorResponses, idParams, plainText, uuid, wellFormed } from './schemas.js';
+import { errorReply, errorResponses, idParams, plainText, requireReason, uuid } from './schemas.js';
 
 const MIN_REASON = 20;
 
@@ -35,6 +35,17 @@ const grant = {
   },
   required: ['id', 'conversationId', 'userId', 'reason', 'createdAt', 'expiresAt', 'active'],
 } as const;
+
+/** A grant in a list: the reason may itself hold PHI, so it comes back only from the audited single read. */
+const { reason: _reason, ...grantSummaryProps } = grant.properties;
+const grantSummary = {
+  type: 'object',
+  properties: grantSummaryProps,
+  required: ['id', 'conversationId', 'userId', 'createdAt', 'expiresAt', 'active'],
+} as const;
+
+const GRANT_COLUMNS = `id, conversation_id AS "conversationId", user_id AS "userId", created_at AS "createdAt",
+  expires_at AS "expiresAt", expires_at > now() AS active`;
 
 /**
  * How to audit a read of `conversationId`: as break-glass (high severity, naming the grant) when the
@@ -77,10 +88,7 @@ export function breakGlassRoutes(app: FastifyInstance, deps: AppDeps, { act, beg
     const who = requireRole(req, 'admin', 'auditor');
     const conversationId = req.params.id.toLowerCase();
     const { reason } = req.body;
-    if (!wellFormed(reason)) throw new HttpError(400, 'body.reason must be well-formed Unicode');
-    if (reason.trim().length < MIN_REASON) {
-      throw new HttpError(400, `body.reason must say why access is needed in at least ${MIN_REASON} characters`);
-    }
+    requireReason('body.reason', reason, MIN_REASON, 'why access is needed');
     try {
       const result = await act(req, 201, async (c) => {
         // Participants see their own conversations anyway (RLS), so this tells them apart before the grant.
@@ -128,24 +136,36 @@ export function breakGlassRoutes(app: FastifyInstance, deps: AppDeps, { act, beg
   app.get<{ Querystring: { limit: number } }>('/v1/break-glass', {
     config: { action: 'break_glass.list' },
     schema: {
-      summary: 'Break-glass grants for review, newest first, with their reasons (admin or auditor)',
+      summary: 'Break-glass grants for review, newest first, without their reasons (admin or auditor)',
       querystring: {
         type: 'object',
         properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
         additionalProperties: false,
       },
-      response: { 200: { type: 'array', items: grant }, ...errorResponses },
+      response: { 200: { type: 'array', items: grantSummary }, ...errorResponses },
     },
   }, (req) => {
     requireRole(req, 'admin', 'auditor');
     return act(req, 200, async (c) => {
       const { rows } = await c.query(
-        `SELECT id, conversation_id AS "conversationId", user_id AS "userId", reason, created_at AS "createdAt",
-                expires_at AS "expiresAt", expires_at > now() AS active
-           FROM hmk.break_glass_grants ORDER BY created_at DESC, id LIMIT $1`,
-        [req.query.limit],
-      );
+        `SELECT ${GRANT_COLUMNS} FROM hmk.break_glass_grants ORDER BY created_at DESC, id LIMIT $1`, [req.query.limit]);
       return { result: rows, targets: rows.map((r) => r.id as string) };
+    });
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/break-glass/:id', {
+    config: { action: 'break_glass.read' },
+    schema: {
+      summary: 'One break-glass grant with its stated reason, for review (admin or auditor; audited, high severity)',
+      params: idParams,
+      response: { 200: grant, ...errorResponses },
+    },
+  }, (req) => {
+    requireRole(req, 'admin', 'auditor');
+    return act(req, 200, async (c) => {
+      const { rows } = await c.query(`SELECT ${GRANT_COLUMNS}, reason FROM hmk.break_glass_grants WHERE id = $1`, [req.params.id]);
+      if (rows.length === 0) throw notFound('grant not found');
+      return { result: rows[0], targets: [rows[0].id, rows[0].conversationId], severity: 'high' };
     });
   });
 }

@@ -71,8 +71,10 @@ export function directoryAdminRoutes(app: FastifyInstance, deps: AppDeps, { act 
       },
     },
   }, (req) => {
-    requireAdmin(req);
+    const who = requireAdmin(req);
     const id = req.params.id.toLowerCase();
+    // An admin locking themself out would leave the directory with one admin fewer and no one to notice.
+    if (id === who.userId) throw new HttpError(409, 'params.id: you cannot close your own account; ask another admin');
     return act(req, 200, async (c) => {
       await assertOpenContact(c, id);
       const { rows } = await c.query<{ username: string; closed_at: Date; devices_removed: number }>(

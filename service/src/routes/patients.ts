@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { SealedBody } from '../crypto/envelope.js';
 import { HttpError, notFound } from '../errors.js';
 import type { Actions, AppDeps } from './context.js';
-import { errorResponses, plainText, uuid, wellFormed } from './schemas.js';
+import { errorResponses, plainText, requireReason, uuid, wellFormed } from './schemas.js';
 
 const FIELDS = ['mrn', 'dateOfBirth'] as const;
 type Field = (typeof FIELDS)[number];
@@ -144,9 +144,7 @@ export function patientRoutes(app: FastifyInstance, deps: AppDeps, { act }: Acti
   }, (req) => {
     const memberId = req.params.memberId.toLowerCase();
     const { reason, fields = [...FIELDS] } = req.body;
-    if (!wellFormed(reason) || reason.trim().length < MIN_REASON) {
-      throw new HttpError(400, `body.reason must say why the values are needed in at least ${MIN_REASON} characters`);
-    }
+    requireReason('body.reason', reason, MIN_REASON, 'why the values are needed');
     return act(req, 200, async (c, who) => {
       await assertCare(c, memberId);
       const { rows } = await c.query<{ field: Field; key_id: string; encrypted_key: Buffer; iv: Buffer; ciphertext: Buffer }>(

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { HttpError, notFound } from '../errors.js';
 import { requireRole, type Actions, type AppDeps } from './context.js';
-import { errorResponses, idParams, plainText, uuid, wellFormed } from './schemas.js';
+import { errorResponses, idParams, plainText, requireReason, uuid } from './schemas.js';
 
 const MAX_DAYS = 36_500;
 const MIN_REASON = 10;
@@ -50,6 +50,18 @@ const hold = {
   required: ['id', 'conversationId', 'userId', 'reason', 'placedBy', 'placedAt', 'releasedBy', 'releasedAt', 'releaseReason', 'active'],
 } as const;
 
+/** A hold in a list: its reasons may hold PHI, so they come back only from the audited single read. */
+const { reason: _reason, releaseReason: _releaseReason, ...holdSummaryProps } = hold.properties;
+const holdSummary = {
+  type: 'object',
+  properties: holdSummaryProps,
+  required: ['id', 'conversationId', 'userId', 'placedBy', 'placedAt', 'releasedBy', 'releasedAt', 'active'],
+} as const;
+
+const HOLD_SUMMARY_VIEW = `SELECT id, conversation_id AS "conversationId", user_id AS "userId", placed_by AS "placedBy",
+  placed_at AS "placedAt", released_by AS "releasedBy", released_at AS "releasedAt", released_at IS NULL AS active
+  FROM hmk.legal_holds`;
+
 const HOLD_VIEW = `SELECT id, conversation_id AS "conversationId", user_id AS "userId", reason, placed_by AS "placedBy",
   placed_at AS "placedAt", released_by AS "releasedBy", released_at AS "releasedAt", release_reason AS "releaseReason",
   released_at IS NULL AS active FROM hmk.legal_holds`;
@@ -61,8 +73,7 @@ const holdDetail = (h: HoldRow) => (h.conversationId ? { holdId: h.id, conversat
 const holdTargets = (h: HoldRow) => [h.id, (h.conversationId ?? h.userId)!];
 
 function checkReason(reason: string, field: string): void {
-  if (!wellFormed(reason)) throw new HttpError(400, `${field} must be well-formed Unicode`);
-  if (reason.trim().length < MIN_REASON) throw new HttpError(400, `${field} must be at least ${MIN_REASON} characters`);
+  requireReason(field, reason, MIN_REASON);
 }
 
 async function organisationRetention(c: pg.PoolClient, defaultDays: number) {
@@ -173,18 +184,34 @@ export function retentionRoutes(app: FastifyInstance, deps: AppDeps, { act }: Ac
   app.get<{ Querystring: { active?: boolean } }>('/v1/legal-holds', {
     config: { action: 'legal_hold.list' },
     schema: {
-      summary: 'Legal holds, newest first, with their reasons (admin); active=true lists only those in force',
+      summary: 'Legal holds, newest first, without their reasons (admin); active=true lists only those in force',
       querystring: { type: 'object', properties: { active: { type: 'boolean' } }, additionalProperties: false },
-      response: { 200: { type: 'array', items: hold }, ...errorResponses },
+      response: { 200: { type: 'array', items: holdSummary }, ...errorResponses },
     },
   }, (req) => {
     requireRole(req, 'admin');
     return act(req, 200, async (c) => {
       const { rows } = await c.query<HoldRow>(
-        `${HOLD_VIEW} WHERE ($1::boolean IS NULL OR (released_at IS NULL) = $1) ORDER BY placed_at DESC, id LIMIT 1000`,
+        `${HOLD_SUMMARY_VIEW} WHERE ($1::boolean IS NULL OR (released_at IS NULL) = $1) ORDER BY placed_at DESC, id LIMIT 1000`,
         [req.query.active ?? null],
       );
       return { result: rows, targets: rows.map((r) => r.id) };
+    });
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/legal-holds/:id', {
+    config: { action: 'legal_hold.read' },
+    schema: {
+      summary: 'One legal hold with its reasons (admin; audited, high severity)',
+      params: idParams,
+      response: { 200: hold, ...errorResponses },
+    },
+  }, (req) => {
+    requireRole(req, 'admin');
+    return act(req, 200, async (c) => {
+      const { rows } = await c.query<HoldRow>(`${HOLD_VIEW} WHERE id = $1`, [req.params.id]);
+      if (rows.length === 0) throw notFound('legal hold not found');
+      return { result: rows[0], targets: [rows[0].id], severity: 'high' };
     });
   });
 
