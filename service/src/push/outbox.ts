@@ -4,6 +4,7 @@
 // before it is marked delivered makes it due again when the lease runs out.
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import { PeriodicTask } from '../periodic.js';
 import { EndpointDisabledError, type PushGateway } from './types.js';
 
 export interface DispatcherOptions {
@@ -26,9 +27,7 @@ interface Claimed {
 const KICK_DELAY_MS = 10;
 
 export class PushDispatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly task: PeriodicTask;
 
   /** `pool` must run as hmk_push (see createRolePool): the only role that sees the outbox and devices. */
   constructor(
@@ -36,39 +35,26 @@ export class PushDispatcher {
     private readonly gateway: PushGateway,
     private readonly opts: DispatcherOptions,
     private readonly log: Pick<Logger, 'warn' | 'error' | 'info'>,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(() => this.drain(), opts.pollMs,
+      (err) => this.log.error({ err: { type: err.name, code: (err as { code?: string }).code } }, 'push dispatch failed'));
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.task.start();
   }
 
   /** Deliver soon (called after a send commits). */
   kick(): void {
-    if (!this.stopped && !this.running) this.schedule(KICK_DELAY_MS);
+    this.task.runSoon(KICK_DELAY_MS);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.drain()
-        .catch((err: Error) => this.log.error({ err: { type: err.name, code: (err as { code?: string }).code } }, 'push dispatch failed'))
-        .finally(() => {
-          this.running = undefined;
-          if (!this.stopped) this.schedule(this.opts.pollMs);
-        });
-    }, ms);
-    this.timer.unref();
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped && (await this.runOnce()) > 0);
+    while (!this.task.stopping && (await this.runOnce()) > 0);
   }
 
   /** Claims and delivers one batch; returns how many outbox rows were handled. */

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { AttachmentStore } from '../attachments/types.js';
 import type { KeyStore } from '../crypto/key-store.js';
 import { withTransaction } from '../db/pool.js';
+import { PeriodicTask } from '../periodic.js';
 
 export interface RetentionOptions {
   /** Organisation retention when no admin has set one (RETENTION_DAYS); 0 keeps messages forever. */
@@ -33,9 +34,7 @@ export interface RetentionSummary {
 }
 
 export class RetentionJob {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = false;
+  private readonly task: PeriodicTask;
 
   /** `pool` must run as hmk_retention (see createRolePool), which can only call the retention functions. */
   constructor(
@@ -44,31 +43,18 @@ export class RetentionJob {
     private readonly objects: Pick<AttachmentStore, 'deleteObjects'>,
     private readonly opts: RetentionOptions,
     private readonly log: Pick<Logger, 'info' | 'warn' | 'error'>,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(() => this.runOnce(), opts.intervalSeconds * 1000,
+      (err) => this.log.error({ err: { type: err.name, code: (err as { code?: string }).code } }, 'retention run failed'));
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.task.start();
   }
 
   /** Stops scheduling and waits for a run in progress (it ends after its current batch). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce()
-        .catch((err: Error) => this.log.error({ err: { type: err.name, code: (err as { code?: string }).code } }, 'retention run failed'))
-        .finally(() => {
-          this.running = undefined;
-          if (!this.stopped) this.schedule(this.opts.intervalSeconds * 1000);
-        });
-    }, ms);
-    this.timer.unref();
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One full run; returns what it did. Also the hook for tests and the benchmark. */
@@ -88,7 +74,7 @@ export class RetentionJob {
       summary.attachments += attachments;
       // A short batch means nothing expired is left (or another job holds the rest). A full one may have
       // stopped inside its last conversation, so the next batch starts there.
-      if (messages < this.opts.batchSize || this.stopped) break;
+      if (messages < this.opts.batchSize || this.task.stopping) break;
       from = rows[rows.length - 1].conversation_id;
     }
     summary.keysDestroyed = await this.shred(run);
@@ -148,7 +134,7 @@ export class RetentionJob {
         return { count: n, last: rows.length === this.opts.batchSize ? rows[rows.length - 1].conversation_id : null };
       });
       destroyed += count;
-      if (!last || this.stopped) return destroyed;
+      if (!last || this.task.stopping) return destroyed;
       after = last;
     }
   }
