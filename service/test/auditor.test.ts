@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { csvCell, csvLine } from '../src/audit/csv.js';
 import { VIEW_FIELDS } from '../src/audit/review.js';
 import { verifyAuditChain } from '../src/audit/verify.js';
-import { createHarness, type Harness, type TestUser } from './helpers.js';
+import { asRoles, createHarness, type Harness, type TestUser } from './helpers.js';
 
 let h: Harness;
 let db: pg.Client;
@@ -68,19 +68,6 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-/** Runs `sql` on the service's own pool (hmk_app) as `user` holding `roles`, then rolls back. */
-async function asRoles(user: TestUser, roles: string[], sql: string): Promise<pg.QueryResult> {
-  const c = await h.service.pool.connect();
-  try {
-    await c.query('BEGIN');
-    await c.query('SELECT hmk.begin_request($1, $2, 900, $3)', [user.id, user.sessionId, roles]);
-    return await c.query(sql);
-  } finally {
-    await c.query('ROLLBACK');
-    c.release();
-  }
-}
-
 let activityFrom: string, activityTo: string;
 
 before(async () => {
@@ -139,15 +126,15 @@ test('role matrix: member, clinician and admin get 403, no token 401, auditor 20
 
 test('Postgres refuses the audit trail to non-auditors on the serving pool, whatever the route does', async () => {
   for (const roles of [['clinician'], ['member'], ['admin'], ['clinician', 'admin']]) {
-    assert.equal((await asRoles(alice, roles, 'SELECT count(*)::int AS n FROM hmk.audit_log')).rows[0].n, 0, roles.join());
-    assert.equal((await asRoles(alice, roles, 'SELECT count(*)::int AS n FROM hmk.audit_chain_heads')).rows[0].n, 0, roles.join());
+    assert.equal((await asRoles(h, alice, roles, 'SELECT count(*)::int AS n FROM hmk.audit_log')).rows[0].n, 0, roles.join());
+    assert.equal((await asRoles(h, alice, roles, 'SELECT count(*)::int AS n FROM hmk.audit_chain_heads')).rows[0].n, 0, roles.join());
   }
-  assert.ok((await asRoles(aud, ['auditor'], 'SELECT count(*)::int AS n FROM hmk.audit_log')).rows[0].n > 20);
-  assert.equal((await asRoles(aud, ['auditor'], 'SELECT count(*)::int AS n FROM hmk.audit_chain_heads')).rows[0].n, 16);
+  assert.ok((await asRoles(h, aud, ['auditor'], 'SELECT count(*)::int AS n FROM hmk.audit_log')).rows[0].n > 20);
+  assert.equal((await asRoles(h, aud, ['auditor'], 'SELECT count(*)::int AS n FROM hmk.audit_chain_heads')).rows[0].n, 16);
   // Reading is all an auditor may do.
-  await assert.rejects(asRoles(aud, ['auditor'], "UPDATE hmk.audit_log SET outcome = 'ok'"), /permission denied/);
-  await assert.rejects(asRoles(aud, ['auditor'], 'DELETE FROM hmk.audit_log'), /permission denied/);
-  await assert.rejects(asRoles(aud, ['auditor'], 'UPDATE hmk.audit_chain_heads SET seq = 0'), /permission denied/);
+  await assert.rejects(asRoles(h, aud, ['auditor'], "UPDATE hmk.audit_log SET outcome = 'ok'"), /permission denied/);
+  await assert.rejects(asRoles(h, aud, ['auditor'], 'DELETE FROM hmk.audit_log'), /permission denied/);
+  await assert.rejects(asRoles(h, aud, ['auditor'], 'UPDATE hmk.audit_chain_heads SET seq = 0'), /permission denied/);
 });
 
 test('filters: actor, exact and prefix action, target (any case), half-open time range, outcome, severity', async () => {

@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import type pg from 'pg';
 import { LocalNotifySink } from '../src/notify/sink.js';
 import { SnsNotifier } from '../src/notify/sns.js';
-import { createHarness, type Harness, type TestUser } from './helpers.js';
+import { asRoles, createHarness, type Harness, type TestUser } from './helpers.js';
 
 let h: Harness;
 let sink: LocalNotifySink;
@@ -39,19 +38,6 @@ after(() => h.close());
 const open = (u: TestUser, id: string, reason: unknown = REASON) =>
   h.request('POST', `/v1/conversations/${id}/break-glass`, { token: u.token, body: { reason } });
 const get = (u: TestUser, url: string) => h.request('GET', url, { token: u.token });
-
-/** Runs `sql` on the service's own pool (hmk_app) as `user` holding `roles`, then rolls back. */
-async function asRoles(user: TestUser, roles: string[], sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const c = await h.service.pool.connect();
-  try {
-    await c.query('BEGIN');
-    await c.query('SELECT hmk.begin_request($1, $2, 900, $3)', [user.id, user.sessionId, roles]);
-    return await c.query(sql, params);
-  } finally {
-    await c.query('ROLLBACK');
-    c.release();
-  }
-}
 
 test('members and clinicians get 403; nothing is granted', async () => {
   for (const u of [member, alice]) {
@@ -221,25 +207,25 @@ test('if the ops notice cannot be sent, no access is granted (503) and the refus
 
 test('Postgres refuses wrong roles on its own', async () => {
   // Opening a grant: only admin/auditor, never a participant, always a reason.
-  await assert.rejects(asRoles(member, ['member'], 'SELECT * FROM hmk.open_break_glass($1, $2, 60)', [conv, REASON]), { code: '42501' });
-  await assert.rejects(asRoles(alice, ['clinician'], 'SELECT * FROM hmk.open_break_glass($1, $2, 60)', [adminConv, REASON]), { code: '42501' });
-  await assert.rejects(asRoles(admin, ['admin'], 'SELECT * FROM hmk.open_break_glass($1, $2, 60)', [adminConv, REASON]), { code: 'HM409' });
-  await assert.rejects(asRoles(auditor, ['auditor'], 'SELECT * FROM hmk.open_break_glass($1, $2, 60)', [conv, 'short']), { code: 'HM400' });
+  await assert.rejects(asRoles(h, member, ['member'], 'SELECT * FROM hmk.open_break_glass($1, $2, 60)', [conv, REASON]), { code: '42501' });
+  await assert.rejects(asRoles(h, alice, ['clinician'], 'SELECT * FROM hmk.open_break_glass($1, $2, 60)', [adminConv, REASON]), { code: '42501' });
+  await assert.rejects(asRoles(h, admin, ['admin'], 'SELECT * FROM hmk.open_break_glass($1, $2, 60)', [adminConv, REASON]), { code: 'HM409' });
+  await assert.rejects(asRoles(h, auditor, ['auditor'], 'SELECT * FROM hmk.open_break_glass($1, $2, 60)', [conv, 'short']), { code: 'HM400' });
   // Grants are visible to reviewers only.
-  assert.equal((await asRoles(alice, ['clinician'], 'SELECT * FROM hmk.break_glass_grants')).rowCount, 0);
-  assert.ok((await asRoles(auditor, ['auditor'], 'SELECT * FROM hmk.break_glass_grants')).rowCount! > 0);
+  assert.equal((await asRoles(h, alice, ['clinician'], 'SELECT * FROM hmk.break_glass_grants')).rowCount, 0);
+  assert.ok((await asRoles(h, auditor, ['auditor'], 'SELECT * FROM hmk.break_glass_grants')).rowCount! > 0);
   // nobody may change a grant (no UPDATE/DELETE privilege at all).
-  await assert.rejects(asRoles(auditor, ['auditor'], "UPDATE hmk.break_glass_grants SET expires_at = now() + interval '1 day'"), { code: '42501' });
+  await assert.rejects(asRoles(h, auditor, ['auditor'], "UPDATE hmk.break_glass_grants SET expires_at = now() + interval '1 day'"), { code: '42501' });
   // The admin holds an active grant (from the retry above): it counts only while the admin role is held.
   const read = 'SELECT count(*)::int AS n FROM hmk.read_messages($1, $2, 900, $3, $4, NULL, 50, NULL, NULL, $5)';
-  const asAdmin = await asRoles(admin, ['admin'], read, [admin.id, admin.sessionId, ['admin'], conv, 'req-1']);
+  const asAdmin = await asRoles(h, admin, ['admin'], read, [admin.id, admin.sessionId, ['admin'], conv, 'req-1']);
   assert.equal(asAdmin.rows[0].n, 5);
-  await assert.rejects(asRoles(admin, ['member'], read, [admin.id, admin.sessionId, ['member'], conv, 'req-2']), { code: 'HM404' });
-  assert.equal((await asRoles(admin, ['member'], 'SELECT count(*)::int AS n FROM hmk.messages WHERE conversation_id = $1', [conv])).rows[0].n, 0);
+  await assert.rejects(asRoles(h, admin, ['member'], read, [admin.id, admin.sessionId, ['member'], conv, 'req-2']), { code: 'HM404' });
+  assert.equal((await asRoles(h, admin, ['member'], 'SELECT count(*)::int AS n FROM hmk.messages WHERE conversation_id = $1', [conv])).rows[0].n, 0);
   // The auditor's grant expired: no messages, no bodies, no participants.
   for (const table of ['hmk.messages', 'hmk.message_bodies', 'hmk.participants', 'hmk.conversations']) {
     const col = table === 'hmk.conversations' ? 'id' : 'conversation_id';
-    assert.equal((await asRoles(auditor, ['auditor'], `SELECT count(*)::int AS n FROM ${table} WHERE ${col} = $1`, [conv])).rows[0].n, 0, table);
+    assert.equal((await asRoles(h, auditor, ['auditor'], `SELECT count(*)::int AS n FROM ${table} WHERE ${col} = $1`, [conv])).rows[0].n, 0, table);
   }
 });
 

@@ -3,34 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { Envelope } from '../src/crypto/envelope.js';
 import { LocalKeyring } from '../src/crypto/keyring-local.js';
-import { KmsKeyProvider, type KmsSender } from '../src/crypto/kms.js';
+import { KmsKeyProvider } from '../src/crypto/kms.js';
+import { fakeKms } from './fake-kms.js';
 
 const limits = { maxAgeMs: 60_000, maxUses: 3, maxEntries: 2 };
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
 const C = '33333333-3333-4333-8333-333333333333';
-
-/** A KMS stand-in: wraps keys with a LocalKeyring and records every command it receives. */
-function fakeKms() {
-  const inner = new LocalKeyring();
-  const calls: { name: string; input: any }[] = [];
-  const client: KmsSender = {
-    send: (async (cmd: GenerateDataKeyCommand | DecryptCommand) => {
-      calls.push({ name: cmd.constructor.name, input: cmd.input });
-      if (cmd instanceof GenerateDataKeyCommand) {
-        assert.equal(cmd.input.KeySpec, 'AES_256');
-        const k = await inner.generateDataKey(cmd.input.EncryptionContext!);
-        return { Plaintext: k.plaintext, CiphertextBlob: k.encrypted, KeyId: 'arn:aws:kms:eu-west-1:111111111111:key/test' };
-      }
-      const input = (cmd as DecryptCommand).input;
-      return { Plaintext: await inner.decryptDataKey(Buffer.from(input.CiphertextBlob!), inner.keyId, input.EncryptionContext!) };
-    }) as KmsSender['send'],
-  };
-  return { client, calls };
-}
 
 test('seal/open round-trips unicode, and the ciphertext does not contain the text', async () => {
   const env = new Envelope(new LocalKeyring(), limits);

@@ -141,3 +141,16 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   };
   return h;
 }
+
+/** Runs `sql` on the service's own pool (hmk_app) as `user` holding `roles`, then rolls back. */
+export async function asRoles(h: Harness, user: TestUser, roles: string[], sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const c = await h.service.pool.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query('SELECT hmk.begin_request($1, $2, 900, $3)', [user.id, user.sessionId, roles]);
+    return await c.query(sql, params);
+  } finally {
+    await c.query('ROLLBACK');
+    c.release();
+  }
+}

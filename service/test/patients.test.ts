@@ -3,8 +3,7 @@
 // relationship may touch it (404 for everyone else), in the service and in Postgres.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type pg from 'pg';
-import { createHarness, type Harness, type TestUser } from './helpers.js';
+import { asRoles, createHarness, type Harness, type TestUser } from './helpers.js';
 
 let h: Harness;
 let pat: TestUser, other: TestUser, carer: TestUser, stranger: TestUser, admin: TestUser, auditor: TestUser;
@@ -28,18 +27,6 @@ const url = (id: string, tail = '') => `/v1/patients/${id}/profile${tail}`;
 const put = (u: TestUser, id: string, body: unknown) => h.request('PUT', url(id), { token: u.token, body });
 const get = (u: TestUser, id: string) => h.request('GET', url(id), { token: u.token });
 const reveal = (u: TestUser, id: string, body: unknown) => h.request('POST', url(id, '/reveal'), { token: u.token, body });
-
-async function asRoles(user: TestUser, roles: string[], sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const c = await h.service.pool.connect();
-  try {
-    await c.query('BEGIN');
-    await c.query('SELECT hmk.begin_request($1, $2, 900, $3)', [user.id, user.sessionId, roles]);
-    return await c.query(sql, params);
-  } finally {
-    await c.query('ROLLBACK');
-    c.release();
-  }
-}
 
 test('the member sets their profile; the reply says which fields are present, never the values', async () => {
   const r = await put(pat, pat.id, { mrn: MRN, dateOfBirth: DOB });
@@ -132,19 +119,19 @@ test('the clinician may update it too, and the table holds no plaintext', async 
 
 test('Postgres enforces the care relationship on its own', async () => {
   const select = 'SELECT count(*)::int AS n FROM hmk.patient_profiles WHERE member_id = $1';
-  assert.equal((await asRoles(carer, ['clinician'], select, [pat.id])).rows[0].n, 2);
-  assert.equal((await asRoles(pat, ['member'], select, [pat.id])).rows[0].n, 2);
-  assert.equal((await asRoles(stranger, ['clinician'], select, [pat.id])).rows[0].n, 0);
-  assert.equal((await asRoles(carer, ['member'], select, [pat.id])).rows[0].n, 0, 'a carer without the clinician role sees nothing');
-  assert.equal((await asRoles(admin, ['admin', 'auditor'], 'SELECT count(*)::int AS n FROM hmk.patient_profiles')).rows[0].n, 0);
+  assert.equal((await asRoles(h, carer, ['clinician'], select, [pat.id])).rows[0].n, 2);
+  assert.equal((await asRoles(h, pat, ['member'], select, [pat.id])).rows[0].n, 2);
+  assert.equal((await asRoles(h, stranger, ['clinician'], select, [pat.id])).rows[0].n, 0);
+  assert.equal((await asRoles(h, carer, ['member'], select, [pat.id])).rows[0].n, 0, 'a carer without the clinician role sees nothing');
+  assert.equal((await asRoles(h, admin, ['admin', 'auditor'], 'SELECT count(*)::int AS n FROM hmk.patient_profiles')).rows[0].n, 0);
   const insert = `INSERT INTO hmk.patient_profiles (member_id, field, key_id, encrypted_key, iv, ciphertext, updated_by)
                   VALUES ($1, 'mrn', 'k', '\\x00', '\\x00', '\\x00', $2)`;
-  await assert.rejects(asRoles(stranger, ['clinician'], insert, [pat.id, stranger.id]), { code: '42501' });
-  await assert.rejects(asRoles(carer, ['clinician'], insert.replace("'mrn'", "'dateOfBirth'"), [other.id, carer.id]), { code: '42501' });
-  await assert.rejects(asRoles(stranger, ['clinician'],
+  await assert.rejects(asRoles(h, stranger, ['clinician'], insert, [pat.id, stranger.id]), { code: '42501' });
+  await assert.rejects(asRoles(h, carer, ['clinician'], insert.replace("'mrn'", "'dateOfBirth'"), [other.id, carer.id]), { code: '42501' });
+  await assert.rejects(asRoles(h, stranger, ['clinician'],
     "INSERT INTO hmk.patient_reveals (member_id, user_id, fields, reason, request_id) VALUES ($1, $2, '{}', 'some reason here', 'r')",
     [pat.id, stranger.id]), { code: '42501' });
-  assert.equal((await asRoles(carer, ['clinician'], 'SELECT count(*)::int AS n FROM hmk.patient_reveals')).rows[0].n, 0,
+  assert.equal((await asRoles(h, carer, ['clinician'], 'SELECT count(*)::int AS n FROM hmk.patient_reveals')).rows[0].n, 0,
     'reasons are for auditors to review');
-  assert.ok((await asRoles(auditor, ['auditor'], 'SELECT count(*)::int AS n FROM hmk.patient_reveals')).rows[0].n >= 2);
+  assert.ok((await asRoles(h, auditor, ['auditor'], 'SELECT count(*)::int AS n FROM hmk.patient_reveals')).rows[0].n >= 2);
 });

@@ -3,8 +3,7 @@
 // clinicians. Each rule is checked through the API and again in Postgres alone.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type pg from 'pg';
-import { createHarness, type Harness, type TestUser } from './helpers.js';
+import { asRoles, createHarness, type Harness, type TestUser } from './helpers.js';
 
 let h: Harness; // enterprise directory, MEMBERS_CLINICIANS_ONLY=true
 let open: Harness; // public directory, members unrestricted
@@ -31,24 +30,12 @@ after(async () => {
 const start = (hh: Harness, u: TestUser, ids: string[]) =>
   hh.request('POST', '/v1/conversations', { token: u.token, body: { participantIds: ids } });
 
-async function asRoles(user: TestUser, roles: string[], sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
-  const c = await h.service.pool.connect();
-  try {
-    await c.query('BEGIN');
-    await c.query('SELECT hmk.begin_request($1, $2, 900, $3)', [user.id, user.sessionId, roles]);
-    return await c.query(sql, params);
-  } finally {
-    await c.query('ROLLBACK');
-    c.release();
-  }
-}
-
 test('admin and auditor cannot read conversations they are not part of', async () => {
   for (const u of [admin, auditor]) {
     assert.equal((await h.request('GET', `/v1/conversations/${docNurse}`, { token: u.token })).status, 404);
     assert.equal((await h.request('GET', `/v1/conversations/${docNurse}/messages`, { token: u.token })).status, 404);
     assert.deepEqual((await h.request('GET', '/v1/conversations', { token: u.token })).json, []);
-    const bodies = await asRoles(u, ['admin', 'auditor'], 'SELECT count(*)::int AS n FROM hmk.message_bodies');
+    const bodies = await asRoles(h, u, ['admin', 'auditor'], 'SELECT count(*)::int AS n FROM hmk.message_bodies');
     assert.equal(bodies.rows[0].n, 0, 'no body rows visible in Postgres either');
   }
 });
@@ -70,11 +57,11 @@ test('members-clinicians-only: a member may start a conversation with clinicians
 
 test('members-clinicians-only is enforced by hmk.create_conversation itself', async () => {
   const create = 'SELECT * FROM hmk.create_conversation($1::uuid[], false, 32, $2)';
-  await assert.rejects(asRoles(pat, ['member'], create, [[sam.id], true]), { code: '42501' });
-  await assert.rejects(asRoles(pat, [], create, [[sam.id], true]), { code: '42501' }, 'no role at all is treated as a member');
-  assert.equal((await asRoles(pat, ['member'], create, [[sam.id], false])).rowCount, 1, 'switch off: allowed');
-  assert.equal((await asRoles(pat, ['member'], create, [[nurse.id], true])).rowCount, 1);
-  assert.equal((await asRoles(nurse, ['clinician'], create, [[sam.id], true])).rowCount, 1);
+  await assert.rejects(asRoles(h, pat, ['member'], create, [[sam.id], true]), { code: '42501' });
+  await assert.rejects(asRoles(h, pat, [], create, [[sam.id], true]), { code: '42501' }, 'no role at all is treated as a member');
+  assert.equal((await asRoles(h, pat, ['member'], create, [[sam.id], false])).rowCount, 1, 'switch off: allowed');
+  assert.equal((await asRoles(h, pat, ['member'], create, [[nurse.id], true])).rowCount, 1);
+  assert.equal((await asRoles(h, nurse, ['clinician'], create, [[sam.id], true])).rowCount, 1);
 });
 
 test('with the switch off (default) members may talk to anyone', async () => {
@@ -113,10 +100,10 @@ test('admin corrects a display name in enterprise mode; everyone else 403; publi
 });
 
 test('directory edits are refused by Postgres without the admin role', async () => {
-  await assert.rejects(asRoles(doc, ['clinician'], 'SELECT * FROM hmk.admin_set_display_name($1, $2)', [nurse.id, 'x']), { code: '42501' });
-  await assert.rejects(asRoles(auditor, ['auditor'], 'SELECT * FROM hmk.close_account($1)', [nurse.id]), { code: '42501' });
+  await assert.rejects(asRoles(h, doc, ['clinician'], 'SELECT * FROM hmk.admin_set_display_name($1, $2)', [nurse.id, 'x']), { code: '42501' });
+  await assert.rejects(asRoles(h, auditor, ['auditor'], 'SELECT * FROM hmk.close_account($1)', [nurse.id]), { code: '42501' });
   // Nor can anyone write another user's entry directly.
-  const upd = await asRoles(admin, ['admin'], 'UPDATE hmk.contacts SET display_name = $2 WHERE id = $1', [nurse.id, 'x']);
+  const upd = await asRoles(h, admin, ['admin'], 'UPDATE hmk.contacts SET display_name = $2 WHERE id = $1', [nurse.id, 'x']);
   assert.equal(upd.rowCount, 0);
-  assert.equal((await asRoles(admin, ['admin'], 'SELECT * FROM hmk.admin_set_display_name($1, $2)', [nurse.id, 'Nurse'])).rowCount, 1);
+  assert.equal((await asRoles(h, admin, ['admin'], 'SELECT * FROM hmk.admin_set_display_name($1, $2)', [nurse.id, 'Nurse'])).rowCount, 1);
 });
