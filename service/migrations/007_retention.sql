@@ -8,6 +8,10 @@
 --
 -- The job runs as hmk_retention, which holds no table privilege at all: it can only call the SECURITY DEFINER
 -- functions below, which decide what has expired. They write their own audit rows, actor NULL (the system).
+--
+-- Two races are closed here. An upload URL (at most 5 minutes) can still store a file after its row is gone, so a
+-- deleted attachment's object is queued and deleted only once no such URL can be used (hmk.object_grace()). And a
+-- legal hold placed while a batch runs must stop it, so placing a hold and the batches share an advisory lock.
 
 DO $$
 DECLARE
@@ -88,9 +92,33 @@ GRANT SELECT, INSERT, UPDATE ON hmk.retention_policy TO hmk_app;
 GRANT SELECT, INSERT ON hmk.legal_holds TO hmk_app;
 GRANT UPDATE (released_by, released_at, release_reason) ON hmk.legal_holds TO hmk_app;
 
--- The organisation's days: the admin's setting, else the service's default.
+-- Placing a hold takes this lock exclusively, to commit; the delete and shred batches take it shared as their
+-- first statement, so a batch either finishes before the hold commits, or starts after it and sees it.
+CREATE FUNCTION hmk.legal_hold_lock() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(7314225010);
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER legal_holds_lock BEFORE INSERT ON hmk.legal_holds
+  FOR EACH STATEMENT EXECUTE FUNCTION hmk.legal_hold_lock();
+
+-- The organisation's default (RETENTION_DAYS), recorded by the owner at start, so no serving connection can
+-- choose the days the retention functions delete by. Their p_default_days parameter is not used.
+CREATE TABLE hmk.retention_default (
+  singleton   boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  days        int NOT NULL CHECK (days BETWEEN 0 AND 36500),
+  recorded_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE hmk.retention_default ENABLE ROW LEVEL SECURITY;
+CREATE POLICY retention_default_read ON hmk.retention_default FOR SELECT TO hmk_app USING (true);
+GRANT SELECT ON hmk.retention_default TO hmk_app;
+
+-- The organisation's days: the admin's setting, else the recorded default, else keep forever (never delete on a
+-- missing setting).
 CREATE FUNCTION hmk.retention_org_days(p_default_days int) RETURNS int LANGUAGE sql STABLE AS
-$$ SELECT coalesce((SELECT r.days FROM hmk.retention_policy r), p_default_days) $$;
+$$ SELECT coalesce((SELECT r.days FROM hmk.retention_policy r), (SELECT d.days FROM hmk.retention_default d), 0) $$;
 
 -- Days a conversation's messages are kept (0 = forever): the shorter of the organisation's and its own.
 CREATE FUNCTION hmk.retention_effective_days(p_org_days int, p_conversation_days int) RETURNS int
@@ -131,12 +159,31 @@ END $$;
 -- ---------------------------------------------------------------------------------------------
 -- The retention job's bookkeeping. Nothing here is readable by the serving role.
 
--- Object keys of deleted attachments, written in the transaction that deletes their rows and removed once the
--- objects are gone: a crash between the two leaves the keys here for the next run.
+-- Object keys of deleted attachments, queued by a trigger in the transaction that deletes their rows (whoever
+-- deletes them: retention, or a discarded upload) and removed once the objects are gone: a crash between the two
+-- leaves the keys here for the next run.
 CREATE TABLE hmk.pending_object_deletions (
   object_key text PRIMARY KEY,
   queued_at  timestamptz NOT NULL DEFAULT now()
 );
+
+-- The longest a presigned upload URL lives (5 minutes: MAX_URL_TTL_SECONDS in src/attachments/types.ts, which
+-- both stores enforce) plus one minute for clock skew and the upload itself. Fixed here rather than passed by
+-- the job, so no caller can choose to delete objects sooner.
+CREATE FUNCTION hmk.object_grace() RETURNS interval LANGUAGE sql IMMUTABLE AS $$ SELECT interval '6 minutes' $$;
+
+-- clock_timestamp(), not now(): a batch may have waited for a lock, and the grace counts from the row's deletion.
+CREATE FUNCTION hmk.queue_deleted_attachments() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
+BEGIN
+  INSERT INTO hmk.pending_object_deletions AS q (object_key, queued_at)
+  SELECT g.object_key, clock_timestamp() FROM gone g
+  ON CONFLICT (object_key) DO UPDATE SET queued_at = greatest(q.queued_at, excluded.queued_at);
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER attachments_queue_objects AFTER DELETE ON hmk.attachments
+  REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION hmk.queue_deleted_attachments();
 
 -- Key periods whose messages have been deleted: candidates for shredding once fully expired.
 CREATE TABLE hmk.retention_key_periods (
@@ -173,23 +220,27 @@ RETURNS void LANGUAGE sql AS $$
 $$;
 
 -- Deletes up to p_limit expired messages that no hold protects, with their bodies, outbox rows and attachment
--- rows (their object keys are queued in hmk.pending_object_deletions), and writes one audit row per conversation.
+-- rows (the trigger above queues their objects), and writes one audit row per conversation. It first waits for
+-- any hold being placed; as VOLATILE plpgsql under READ COMMITTED, each later statement sees a hold committed
+-- meanwhile.
 -- Conversations are walked in id order from p_from (inclusive: the caller passes the last conversation of a full
 -- batch, which may have more), each one's expired messages oldest first, so a run usually writes one audit row
 -- per conversation. Rows are claimed with FOR UPDATE SKIP LOCKED, so several jobs running at once share the
 -- work and never delete a message twice.
 CREATE FUNCTION hmk.retention_delete_batch(p_default_days int, p_from uuid, p_limit int, p_run text)
 RETURNS TABLE (conversation_id uuid, messages int, attachments int)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
 #variable_conflict use_column
 DECLARE
-  org int := hmk.retention_org_days(p_default_days);
+  org int;
   ids uuid[] := '{}';
   att jsonb;
   convs uuid[];
   counts int[];
   c record;
 BEGIN
+  PERFORM pg_advisory_xact_lock_shared(7314225010);
+  org := hmk.retention_org_days(p_default_days);
   FOR c IN
     SELECT v.id, now() - make_interval(days => e.days) AS cutoff
       FROM hmk.conversations v
@@ -210,9 +261,7 @@ BEGIN
   END IF;
 
   DELETE FROM hmk.push_outbox o WHERE o.message_id = ANY (ids);
-  WITH gone AS (DELETE FROM hmk.attachments a WHERE a.message_id = ANY (ids) RETURNING a.conversation_id, a.object_key),
-       queued AS (INSERT INTO hmk.pending_object_deletions (object_key) SELECT g.object_key FROM gone g
-                  ON CONFLICT (object_key) DO NOTHING)
+  WITH gone AS (DELETE FROM hmk.attachments a WHERE a.message_id = ANY (ids) RETURNING a.conversation_id)
   SELECT coalesce(jsonb_object_agg(n.conversation_id, n.c), '{}') INTO att
     FROM (SELECT g.conversation_id, count(*) AS c FROM gone g GROUP BY g.conversation_id) n;
   WITH gone AS (DELETE FROM hmk.message_bodies b WHERE b.message_id = ANY (ids) RETURNING b.conversation_id, b.key_id)
@@ -233,17 +282,32 @@ BEGIN
   END LOOP;
 END $$;
 
--- Attachment objects waiting for deletion; the rows stay locked (FOR UPDATE SKIP LOCKED) until the caller's
--- transaction removes them with hmk.retention_objects_deleted, after the objects are gone.
+-- Queued objects old enough that no upload URL for them can still be used; the rows stay locked (FOR UPDATE SKIP
+-- LOCKED) until the caller's transaction removes them with hmk.retention_objects_deleted, after the objects are gone.
 CREATE FUNCTION hmk.retention_claim_objects(p_limit int) RETURNS SETOF text
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
-  SELECT q.object_key FROM hmk.pending_object_deletions q ORDER BY q.queued_at, q.object_key
+  SELECT q.object_key FROM hmk.pending_object_deletions q
+   WHERE q.queued_at < now() - hmk.object_grace()
+   ORDER BY q.queued_at, q.object_key
    LIMIT p_limit FOR UPDATE SKIP LOCKED
 $$;
 
 CREATE FUNCTION hmk.retention_objects_deleted(p_keys text[]) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
   DELETE FROM hmk.pending_object_deletions q WHERE q.object_key = ANY (p_keys)
+$$;
+
+-- Whether retention deletes the caller's message within hmk.object_grace() (or it has expired already):
+-- a file attached now could then be uploaded after its row is gone. False when the message is kept forever.
+-- SECURITY DEFINER because the serving role cannot read the retention settings; it answers only for the
+-- caller's own conversations and reveals a yes/no, never the days.
+CREATE FUNCTION hmk.message_expires_soon(p_message uuid, p_default_days int) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
+  SELECT coalesce(bool_or(m.created_at < now() + hmk.object_grace() - make_interval(days => e.days)), false)
+    FROM hmk.messages m
+    LEFT JOIN hmk.conversation_retention cr ON cr.conversation_id = m.conversation_id
+   CROSS JOIN LATERAL (SELECT hmk.retention_effective_days(hmk.retention_org_days(p_default_days), cr.days) AS days) e
+   WHERE m.id = p_message AND e.days > 0 AND m.conversation_id IN (SELECT hmk.my_conversation_ids())
 $$;
 
 -- Whether period p of a conversation may be shredded: (end of p + its retention + 1 day of clock-skew margin)
@@ -265,11 +329,15 @@ $$;
 
 -- Conversations (after p_after, in id order) with a queued period that may be shredded, with their queued
 -- periods. Returns nothing while another job is shredding (one at a time; the volume is small).
+-- It waits for any hold being placed, and keeps that lock shared to the end of the job's shred transaction (the
+-- key-store deletes included). Even a hold that lost that race could not lose a message: a period is shredded
+-- only when no body sealed under its key is left, so only copies in backups become unreadable.
 CREATE FUNCTION hmk.retention_shred_due(p_default_days int, p_after uuid, p_limit int)
 RETURNS TABLE (conversation_id uuid, periods text[])
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
 #variable_conflict use_column
 BEGIN
+  PERFORM pg_advisory_xact_lock_shared(7314225010);
   IF NOT pg_try_advisory_xact_lock(7314225007) THEN
     RETURN;
   END IF;
@@ -316,8 +384,9 @@ REVOKE ALL ON FUNCTION hmk.retention_org_days(int), hmk.retention_effective_days
   hmk.retention_audit(text, uuid, text, text, jsonb), hmk.retention_delete_batch(int, uuid, int, text),
   hmk.retention_claim_objects(int), hmk.retention_objects_deleted(text[]),
   hmk.retention_shreddable(uuid, text[], int), hmk.retention_shred_due(int, uuid, int),
-  hmk.retention_record_shred(uuid, text[], text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION hmk.set_conversation_retention(uuid, int, int) TO hmk_app;
+  hmk.retention_record_shred(uuid, text[], text), hmk.object_grace(), hmk.queue_deleted_attachments(),
+  hmk.message_expires_soon(uuid, int), hmk.legal_hold_lock() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hmk.set_conversation_retention(uuid, int, int), hmk.message_expires_soon(uuid, int) TO hmk_app;
 GRANT EXECUTE ON FUNCTION hmk.retention_delete_batch(int, uuid, int, text), hmk.retention_claim_objects(int),
   hmk.retention_objects_deleted(text[]), hmk.retention_shreddable(uuid, text[], int),
   hmk.retention_shred_due(int, uuid, int), hmk.retention_record_shred(uuid, text[], text) TO hmk_retention;

@@ -165,13 +165,16 @@ CREATE POLICY break_glass_review ON hmk.break_glass_grants FOR SELECT TO hmk_app
 GRANT SELECT ON hmk.break_glass_grants TO hmk_app;
 
 -- Opens a grant. SECURITY DEFINER because the caller cannot see the conversation yet; it checks the role,
--- that the conversation exists, and that the caller is not already a participant.
+-- that the conversation exists, and that the caller is not already a participant. One active grant per person
+-- and conversation: a second request while one is active is a 409 naming its expiry, not a second grant, notice
+-- and high-severity row; concurrent requests serialise on a transaction lock for the pair.
 CREATE FUNCTION hmk.open_break_glass(p_conversation uuid, p_reason text, p_minutes int)
 RETURNS TABLE (id uuid, created_at timestamptz, expires_at timestamptz)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
 #variable_conflict use_column
 DECLARE
   me uuid := hmk.user_id();
+  active_until timestamptz;
 BEGIN
   IF me IS NULL OR NOT (hmk.has_role('admin') OR hmk.has_role('auditor')) THEN
     RAISE EXCEPTION 'break-glass requires the admin or auditor role' USING ERRCODE = 'insufficient_privilege';
@@ -188,6 +191,13 @@ BEGIN
   END IF;
   IF EXISTS (SELECT 1 FROM hmk.participants p WHERE p.conversation_id = p_conversation AND p.user_id = me) THEN
     RAISE EXCEPTION 'you take part in this conversation; read it directly' USING ERRCODE = 'HM409';
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('hmk-break-glass:' || me::text || ':' || p_conversation::text, 0));
+  SELECT max(g.expires_at) INTO active_until FROM hmk.break_glass_grants g
+   WHERE g.user_id = me AND g.conversation_id = p_conversation AND g.expires_at > now();
+  IF active_until IS NOT NULL THEN
+    RAISE EXCEPTION 'you already hold a break-glass grant for this conversation until %',
+      to_char(active_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') USING ERRCODE = 'HM409';
   END IF;
   RETURN QUERY
   INSERT INTO hmk.break_glass_grants AS g (conversation_id, user_id, reason, expires_at)
@@ -283,15 +293,21 @@ CREATE TABLE hmk.patient_reveals (
 );
 CREATE INDEX patient_reveals_member_idx ON hmk.patient_reveals (member_id, at);
 
--- The care relationship: the member themselves, or a clinician who shares a conversation with them.
--- (A break-glass grant is not a care relationship.)
+-- The care relationship: the member themselves, or a clinician who shares a conversation with them that the
+-- member started or has written in (a clinician starting a conversation with a member does not open the
+-- member's profile). A break-glass grant is not a care relationship.
 CREATE FUNCTION hmk.can_access_patient(p_member uuid) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
   SELECT EXISTS (SELECT 1 FROM hmk.contacts c WHERE c.id = p_member AND c.role = 'member')
      AND (p_member = hmk.user_id()
           OR (hmk.has_role('clinician')
-              AND EXISTS (SELECT 1 FROM hmk.participants mine JOIN hmk.participants theirs USING (conversation_id)
-                           WHERE mine.user_id = hmk.user_id() AND theirs.user_id = p_member)))
+              AND EXISTS (SELECT 1 FROM hmk.participants mine
+                            JOIN hmk.participants theirs USING (conversation_id)
+                            JOIN hmk.conversations conv ON conv.id = mine.conversation_id
+                           WHERE mine.user_id = hmk.user_id() AND theirs.user_id = p_member
+                             AND (conv.created_by = p_member
+                                  OR EXISTS (SELECT 1 FROM hmk.messages m
+                                              WHERE m.conversation_id = conv.id AND m.sender_id = p_member)))))
 $$;
 
 ALTER TABLE hmk.patient_profiles ENABLE ROW LEVEL SECURITY;

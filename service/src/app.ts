@@ -85,7 +85,7 @@ export async function migrateDatabase(config: Config): Promise<string[]> {
   try {
     const applied = await migrate(owner);
     await setServiceLoginPassword(owner, config.db);
-    // The retention functions read the default from here, never from a serving connection (migration 009).
+    // The retention functions read the default from here, never from a serving connection (migration 007).
     await owner.query(
       `INSERT INTO hmk.retention_default (days) VALUES ($1)
        ON CONFLICT (singleton) DO UPDATE SET days = excluded.days, recorded_at = now()`,

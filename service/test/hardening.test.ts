@@ -1,4 +1,4 @@
-// Fixes from the part 2 security review (migration 009), each shown from the attacker's side: a serving
+// Fixes from the part 2 security review (migrations 007-009), each shown from the attacker's side: a serving
 // connection under the attacker's control (an injection) and a clinician manufacturing a care relationship.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 // The retention job. Each run:
 //   1. deletes attachment objects queued at least hmk.object_grace() ago (6 minutes: the longest presigned
-//      upload URL plus a minute). Every deleted attachment row queues its key (a trigger in migration 010),
+//      upload URL plus a minute). Every deleted attachment row queues its key (a trigger in migration 007),
 //      and the object waits that long because an upload URL issued for it may still store the file until then;
 //      deleting at once would let that later upload stay forever. A crash leaves keys queued for the next run;
 //   2. deletes expired messages in batches (hmk.retention_delete_batch: metadata, body, outbox rows, attachment
@@ -9,7 +9,7 @@
 //      retention + 1 day), not under a legal hold and has no body left, with one high-severity audit row each.
 // The database decides what has expired; this class moves keys and objects. Every container may run it:
 // batches are claimed with FOR UPDATE SKIP LOCKED and shredding takes an advisory lock, so concurrent runs
-// share the work and never delete anything twice. Both wait for a legal hold being placed (migration 010).
+// share the work and never delete anything twice. Both wait for a legal hold being placed (migration 007).
 // Logs carry counts only.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';

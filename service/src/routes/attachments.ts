@@ -5,7 +5,7 @@
 // each one audited. No file name is taken or stored: it may itself be PHI (a client that wants one puts it in
 // the message text, which is sealed).
 // An upload URL stays valid after its row is gone, so objects are never deleted here: deleting a row queues
-// its object (migration 010), and the retention job deletes it once no upload URL for it can still be used.
+// its object (migration 007), and the retention job deletes it once no upload URL for it can still be used.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
@@ -174,7 +174,7 @@ export function attachmentRoutes(app: FastifyInstance, deps: AppDeps, { act, beg
       if (msg.length === 0) throw notFound('message not found');
       if (msg[0].sender_id !== who.userId) throw new HttpError(403, 'only the sender of a message may attach files to it');
       // Retention would delete the row before the upload URL expires, and a file uploaded after that would
-      // stay with no row (its object is deleted only after hmk.object_grace(): see migration 010).
+      // stay with no row (its object is deleted only after hmk.object_grace(): see migration 007).
       const { rows: soon } = await c.query<{ soon: boolean }>('SELECT hmk.message_expires_soon($1, $2) AS soon',
         [messageId, config.retention.defaultDays]);
       if (soon[0].soon) {
