@@ -105,7 +105,7 @@ CREATE TRIGGER legal_holds_lock BEFORE INSERT ON hmk.legal_holds
   FOR EACH STATEMENT EXECUTE FUNCTION hmk.legal_hold_lock();
 
 -- The organisation's default (RETENTION_DAYS), recorded by the owner at start, so no serving connection can
--- choose the days the retention functions delete by. Their p_default_days parameter is not used.
+-- choose the days the retention functions delete by.
 CREATE TABLE hmk.retention_default (
   singleton   boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   days        int NOT NULL CHECK (days BETWEEN 0 AND 36500),
@@ -117,7 +117,7 @@ GRANT SELECT ON hmk.retention_default TO hmk_app;
 
 -- The organisation's days: the admin's setting, else the recorded default, else keep forever (never delete on a
 -- missing setting).
-CREATE FUNCTION hmk.retention_org_days(p_default_days int) RETURNS int LANGUAGE sql STABLE AS
+CREATE FUNCTION hmk.retention_org_days() RETURNS int LANGUAGE sql STABLE AS
 $$ SELECT coalesce((SELECT r.days FROM hmk.retention_policy r), (SELECT d.days FROM hmk.retention_default d), 0) $$;
 
 -- Days a conversation's messages are kept (0 = forever): the shorter of the organisation's and its own.
@@ -130,11 +130,11 @@ $$;
 
 -- Sets (or with NULL clears) a conversation's retention. SECURITY DEFINER because the admin usually does not
 -- take part in the conversation; it reveals nothing but whether the conversation exists.
-CREATE FUNCTION hmk.set_conversation_retention(p_conversation uuid, p_days int, p_default_days int)
+CREATE FUNCTION hmk.set_conversation_retention(p_conversation uuid, p_days int)
 RETURNS TABLE (days int, org_days int) LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
 #variable_conflict use_column
 DECLARE
-  org int := hmk.retention_org_days(p_default_days);
+  org int := hmk.retention_org_days();
 BEGIN
   IF hmk.user_id() IS NULL OR NOT hmk.has_role('admin') THEN
     RAISE EXCEPTION 'setting retention requires the admin role' USING ERRCODE = 'insufficient_privilege';
@@ -227,7 +227,7 @@ $$;
 -- batch, which may have more), each one's expired messages oldest first, so a run usually writes one audit row
 -- per conversation. Rows are claimed with FOR UPDATE SKIP LOCKED, so several jobs running at once share the
 -- work and never delete a message twice.
-CREATE FUNCTION hmk.retention_delete_batch(p_default_days int, p_from uuid, p_limit int, p_run text)
+CREATE FUNCTION hmk.retention_delete_batch(p_from uuid, p_limit int, p_run text)
 RETURNS TABLE (conversation_id uuid, messages int, attachments int)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
 #variable_conflict use_column
@@ -240,7 +240,7 @@ DECLARE
   c record;
 BEGIN
   PERFORM pg_advisory_xact_lock_shared(7314225010);
-  org := hmk.retention_org_days(p_default_days);
+  org := hmk.retention_org_days();
   FOR c IN
     SELECT v.id, now() - make_interval(days => e.days) AS cutoff
       FROM hmk.conversations v
@@ -301,21 +301,21 @@ $$;
 -- a file attached now could then be uploaded after its row is gone. False when the message is kept forever.
 -- SECURITY DEFINER because the serving role cannot read the retention settings; it answers only for the
 -- caller's own conversations and reveals a yes/no, never the days.
-CREATE FUNCTION hmk.message_expires_soon(p_message uuid, p_default_days int) RETURNS boolean
+CREATE FUNCTION hmk.message_expires_soon(p_message uuid) RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
   SELECT coalesce(bool_or(m.created_at < now() + hmk.object_grace() - make_interval(days => e.days)), false)
     FROM hmk.messages m
     LEFT JOIN hmk.conversation_retention cr ON cr.conversation_id = m.conversation_id
-   CROSS JOIN LATERAL (SELECT hmk.retention_effective_days(hmk.retention_org_days(p_default_days), cr.days) AS days) e
+   CROSS JOIN LATERAL (SELECT hmk.retention_effective_days(hmk.retention_org_days(), cr.days) AS days) e
    WHERE m.id = p_message AND e.days > 0 AND m.conversation_id IN (SELECT hmk.my_conversation_ids())
 $$;
 
 -- Whether period p of a conversation may be shredded: (end of p + its retention + 1 day of clock-skew margin)
 -- has passed, no hold applies, and no body sealed under that period's key remains.
-CREATE FUNCTION hmk.retention_shreddable(p_conversation uuid, p_periods text[], p_default_days int)
+CREATE FUNCTION hmk.retention_shreddable(p_conversation uuid, p_periods text[])
 RETURNS SETOF text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
   WITH eff AS (
-    SELECT hmk.retention_effective_days(hmk.retention_org_days(p_default_days),
+    SELECT hmk.retention_effective_days(hmk.retention_org_days(),
              (SELECT cr.days FROM hmk.conversation_retention cr WHERE cr.conversation_id = p_conversation)) AS days)
   SELECT p FROM unnest(p_periods) AS p, eff
    WHERE p ~ '^\d{4}-(0[1-9]|1[0-2])$'
@@ -332,7 +332,7 @@ $$;
 -- It waits for any hold being placed, and keeps that lock shared to the end of the job's shred transaction (the
 -- key-store deletes included). Even a hold that lost that race could not lose a message: a period is shredded
 -- only when no body sealed under its key is left, so only copies in backups become unreadable.
-CREATE FUNCTION hmk.retention_shred_due(p_default_days int, p_after uuid, p_limit int)
+CREATE FUNCTION hmk.retention_shred_due(p_after uuid, p_limit int)
 RETURNS TABLE (conversation_id uuid, periods text[])
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
 #variable_conflict use_column
@@ -345,7 +345,7 @@ BEGIN
   SELECT q.conversation_id, array_agg(q.period ORDER BY q.period)
     FROM hmk.retention_key_periods q
    WHERE q.conversation_id > coalesce(p_after, '00000000-0000-0000-0000-000000000000')
-     AND EXISTS (SELECT 1 FROM hmk.retention_shreddable(q.conversation_id, ARRAY[q.period], p_default_days))
+     AND EXISTS (SELECT 1 FROM hmk.retention_shreddable(q.conversation_id, ARRAY[q.period]))
    GROUP BY q.conversation_id
    ORDER BY q.conversation_id
    LIMIT p_limit;
@@ -379,14 +379,14 @@ CREATE POLICY conversation_keys_store ON hmk.conversation_keys FOR ALL TO hmk_ke
 GRANT SELECT, INSERT, DELETE ON hmk.conversation_keys TO hmk_keys;
 
 -- ---------------------------------------------------------------------------------------------
-REVOKE ALL ON FUNCTION hmk.retention_org_days(int), hmk.retention_effective_days(int, int),
-  hmk.set_conversation_retention(uuid, int, int), hmk.held_conversation_ids(), hmk.key_period_end(text),
-  hmk.retention_audit(text, uuid, text, text, jsonb), hmk.retention_delete_batch(int, uuid, int, text),
+REVOKE ALL ON FUNCTION hmk.retention_org_days(), hmk.retention_effective_days(int, int),
+  hmk.set_conversation_retention(uuid, int), hmk.held_conversation_ids(), hmk.key_period_end(text),
+  hmk.retention_audit(text, uuid, text, text, jsonb), hmk.retention_delete_batch(uuid, int, text),
   hmk.retention_claim_objects(int), hmk.retention_objects_deleted(text[]),
-  hmk.retention_shreddable(uuid, text[], int), hmk.retention_shred_due(int, uuid, int),
+  hmk.retention_shreddable(uuid, text[]), hmk.retention_shred_due(uuid, int),
   hmk.retention_record_shred(uuid, text[], text), hmk.object_grace(), hmk.queue_deleted_attachments(),
-  hmk.message_expires_soon(uuid, int), hmk.legal_hold_lock() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION hmk.set_conversation_retention(uuid, int, int), hmk.message_expires_soon(uuid, int) TO hmk_app;
-GRANT EXECUTE ON FUNCTION hmk.retention_delete_batch(int, uuid, int, text), hmk.retention_claim_objects(int),
-  hmk.retention_objects_deleted(text[]), hmk.retention_shreddable(uuid, text[], int),
-  hmk.retention_shred_due(int, uuid, int), hmk.retention_record_shred(uuid, text[], text) TO hmk_retention;
+  hmk.message_expires_soon(uuid), hmk.legal_hold_lock() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hmk.set_conversation_retention(uuid, int), hmk.message_expires_soon(uuid) TO hmk_app;
+GRANT EXECUTE ON FUNCTION hmk.retention_delete_batch(uuid, int, text), hmk.retention_claim_objects(int),
+  hmk.retention_objects_deleted(text[]), hmk.retention_shreddable(uuid, text[]),
+  hmk.retention_shred_due(uuid, int), hmk.retention_record_shred(uuid, text[], text) TO hmk_retention;

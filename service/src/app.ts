@@ -16,7 +16,7 @@ import { PostgresKeyStore } from './crypto/key-store-postgres.js';
 import { LocalKeyring } from './crypto/keyring-local.js';
 import { KmsKeyProvider } from './crypto/kms.js';
 import type { KeyProvider } from './crypto/types.js';
-import { migrate } from './db/migrate.js';
+import { migrate, recordRetentionDefault } from './db/migrate.js';
 import { APP_ROLE, KEYS_ROLE, PUSH_ROLE, RETENTION_ROLE, assertServingLoginIsSafe, createOwnerClient, createRolePool, setServiceLoginPassword } from './db/pool.js';
 import { createLogger } from './logger.js';
 import { LocalNotifySink } from './notify/sink.js';
@@ -85,12 +85,7 @@ export async function migrateDatabase(config: Config): Promise<string[]> {
   try {
     const applied = await migrate(owner);
     await setServiceLoginPassword(owner, config.db);
-    // The retention functions read the default from here, never from a serving connection (migration 007).
-    await owner.query(
-      `INSERT INTO hmk.retention_default (days) VALUES ($1)
-       ON CONFLICT (singleton) DO UPDATE SET days = excluded.days, recorded_at = now()`,
-      [config.retention.defaultDays],
-    );
+    await recordRetentionDefault(owner, config.retention.defaultDays);
     return applied;
   } finally {
     await owner.end();

@@ -49,7 +49,7 @@ test('the retention functions delete by the recorded default, not by days a call
   const c = await h.service.pool.connect();
   try {
     await c.query('SET ROLE hmk_retention');
-    await c.query("SELECT * FROM hmk.retention_delete_batch(1, NULL, 1000, 'injected')");
+    await c.query("SELECT * FROM hmk.retention_delete_batch(NULL, 1000, 'injected')");
   } finally {
     c.release(true);
   }

@@ -323,7 +323,7 @@ test('every admin endpoint answers 403 to non-admins, and Postgres refuses them 
     const attempts = [
       ['INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, \'direct sql attempt\', $2)', [conv, alice.id]],
       ['INSERT INTO hmk.retention_policy (days, updated_by) VALUES (1, $1)', [alice.id]],
-      ['SELECT hmk.set_conversation_retention($1, 1, 30)', [conv]],
+      ['SELECT hmk.set_conversation_retention($1, 1)', [conv]],
       ['UPDATE hmk.legal_holds SET released_by = $1, released_at = now(), release_reason = \'direct sql attempt\' WHERE id = $2 RETURNING id', [alice.id, hold.json.id]],
     ] as const;
     for (const [sql, params] of attempts) {
@@ -380,7 +380,7 @@ test('two jobs running at once delete each message once and never fail', async (
 
   const pools = [createRolePool(h.config.db, RETENTION_ROLE, 1), createRolePool(h.config.db, RETENTION_ROLE, 1)];
   try {
-    const jobs = pools.map((p) => new RetentionJob(p, h.service.keyStore, objects, { defaultDays: 30, intervalSeconds: 3600, batchSize: 100 }, quiet));
+    const jobs = pools.map((p) => new RetentionJob(p, h.service.keyStore, objects, { intervalSeconds: 3600, batchSize: 100 }, quiet));
     const results = await Promise.all([...jobs.map((j) => j.runOnce()), jobs[0].runOnce()]);
     const total = results.reduce((n, r) => n + r.messages, 0);
     assert.equal(total, 3 * perConv, JSON.stringify(results));
@@ -410,7 +410,7 @@ test('a crash between claiming queued objects and deleting them is recovered by 
   try {
     // The object store fails after the rows are committed (as a crash at that point would leave things).
     const failing = { deleteObjects: async () => { throw new Error('process died'); } };
-    const crashed = new RetentionJob(pool, h.service.keyStore, failing, { defaultDays: 30, intervalSeconds: 3600, batchSize: 100 }, quiet);
+    const crashed = new RetentionJob(pool, h.service.keyStore, failing, { intervalSeconds: 3600, batchSize: 100 }, quiet);
     const s1 = await crashed.runOnce();
     assert.equal(s1.messages, 1);
     assert.equal(await count('hmk.attachments WHERE message_id = $1', [m]), 0, 'the row is gone');
@@ -485,14 +485,14 @@ test('a legal hold placed while a batch runs binds that batch: deletion and shre
   const pool = createRolePool(h.config.db, RETENTION_ROLE, 1);
   const holder = await h.owner();
   try {
-    const { rows } = await pool.query('SELECT * FROM hmk.retention_delete_batch(30, NULL, 100, $1)', ['partial-run']);
+    const { rows } = await pool.query('SELECT * FROM hmk.retention_delete_batch(NULL, 100, $1)', ['partial-run']);
     assert.deepEqual(rows.map((r) => r.conversation_id), [shredHeld]);
     // The hold is placed (owner connection) and not yet committed when the shred selection starts.
     await holder.query('BEGIN');
     await holder.query('INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, $2, $3)',
       [shredHeld, 'placed while shredding runs', admin.id]);
     assert.equal(await holdLocks('ExclusiveLock', true), 1, 'placing a hold takes the lock exclusively');
-    const due = pool.query('SELECT conversation_id FROM hmk.retention_shred_due(30, NULL, 1000)');
+    const due = pool.query('SELECT conversation_id FROM hmk.retention_shred_due(NULL, 1000)');
     await batchWaitsForHold();
     await holder.query('COMMIT');
     assert.ok(!(await due).rows.some((r) => r.conversation_id === shredHeld), 'the shred selection saw the hold');
@@ -580,7 +580,7 @@ test('a legal hold also pauses shredding, even after the messages were deleted',
   // Delete only (as a run that stopped before shredding), then a hold arrives.
   const pool = createRolePool(h.config.db, RETENTION_ROLE, 1);
   try {
-    const { rows } = await pool.query('SELECT * FROM hmk.retention_delete_batch(30, NULL, 100, $1)', ['partial-run']);
+    const { rows } = await pool.query('SELECT * FROM hmk.retention_delete_batch(NULL, 100, $1)', ['partial-run']);
     assert.deepEqual(rows.map((r) => [r.conversation_id, r.messages]), [[conv, 1]]);
   } finally {
     await pool.end();

@@ -57,3 +57,15 @@ export async function migrate(client: pg.Client, migrations = loadMigrations()):
     await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
   }
 }
+
+/**
+ * Records the organisation's default retention (RETENTION_DAYS) as the owner, after migrating: the retention
+ * functions read it from the database, never from a serving connection (migration 007).
+ */
+export async function recordRetentionDefault(owner: pg.Client, days: number): Promise<void> {
+  await owner.query(
+    `INSERT INTO hmk.retention_default (days) VALUES ($1)
+     ON CONFLICT (singleton) DO UPDATE SET days = excluded.days, recorded_at = now()`,
+    [days],
+  );
+}

@@ -19,9 +19,8 @@ import type { KeyStore } from '../crypto/key-store.js';
 import { withTransaction } from '../db/pool.js';
 import { PeriodicTask } from '../periodic.js';
 
+/** How often the job runs and how much a batch takes. What has expired is the database's own setting. */
 export interface RetentionOptions {
-  /** Organisation retention when no admin has set one (RETENTION_DAYS); 0 keeps messages forever. */
-  defaultDays: number;
   intervalSeconds: number;
   batchSize: number;
 }
@@ -65,8 +64,8 @@ export class RetentionJob {
     let from: string | null = null;
     for (;;) {
       const { rows }: { rows: { conversation_id: string; messages: number; attachments: number }[] } = await this.pool.query(
-        'SELECT conversation_id, messages, attachments FROM hmk.retention_delete_batch($1, $2, $3, $4)',
-        [this.opts.defaultDays, from, this.opts.batchSize, run],
+        'SELECT conversation_id, messages, attachments FROM hmk.retention_delete_batch($1, $2, $3)',
+        [from, this.opts.batchSize, run],
       );
       const messages = rows.reduce((n, r) => n + r.messages, 0);
       const attachments = rows.reduce((n, r) => n + r.attachments, 0);
@@ -116,15 +115,15 @@ export class RetentionJob {
       const { count, last } = await withTransaction(this.pool, async (c) => {
         // Holds the shredding advisory lock to commit; returns nothing when another job holds it.
         const { rows } = await c.query<{ conversation_id: string; periods: string[] }>(
-          'SELECT conversation_id, periods FROM hmk.retention_shred_due($1, $2, $3)',
-          [this.opts.defaultDays, after, this.opts.batchSize],
+          'SELECT conversation_id, periods FROM hmk.retention_shred_due($1, $2)',
+          [after, this.opts.batchSize],
         );
         let n = 0;
         for (const row of rows) {
           // Queued periods plus any other key of the conversation (e.g. one whose message was never stored).
           const candidates = [...new Set([...row.periods, ...(await this.keyStore.listPeriods(row.conversation_id))])];
-          const ok = await c.query<{ p: string }>('SELECT p FROM hmk.retention_shreddable($1, $2, $3) AS p',
-            [row.conversation_id, candidates, this.opts.defaultDays]);
+          const ok = await c.query<{ p: string }>('SELECT p FROM hmk.retention_shreddable($1, $2) AS p',
+            [row.conversation_id, candidates]);
           const periods = ok.rows.map((r) => r.p);
           // Key first, record second: a crash in between leaves the period queued, and destroying again is harmless.
           for (const p of periods) await this.keyStore.destroy(row.conversation_id, p);

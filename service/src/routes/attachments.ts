@@ -175,8 +175,7 @@ export function attachmentRoutes(app: FastifyInstance, deps: AppDeps, { act, beg
       if (msg[0].sender_id !== who.userId) throw new HttpError(403, 'only the sender of a message may attach files to it');
       // Retention would delete the row before the upload URL expires, and a file uploaded after that would
       // stay with no row (its object is deleted only after hmk.object_grace(): see migration 007).
-      const { rows: soon } = await c.query<{ soon: boolean }>('SELECT hmk.message_expires_soon($1, $2) AS soon',
-        [messageId, config.retention.defaultDays]);
+      const { rows: soon } = await c.query<{ soon: boolean }>('SELECT hmk.message_expires_soon($1) AS soon', [messageId]);
       if (soon[0].soon) {
         throw new HttpError(409, 'params.messageId: the message expires too soon to attach files (retention deletes it within minutes); attach them to a new message');
       }

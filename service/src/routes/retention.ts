@@ -76,20 +76,22 @@ function checkReason(reason: string, field: string): void {
   requireReason(field, reason, MIN_REASON);
 }
 
-async function organisationRetention(c: pg.PoolClient, defaultDays: number) {
+/** The admin's setting, else the default the owner recorded at start (the value the retention job deletes by). */
+async function organisationRetention(c: pg.PoolClient) {
   const { rows } = await c.query<{ days: number; updatedAt: Date }>('SELECT days, updated_at AS "updatedAt" FROM hmk.retention_policy');
-  return rows[0] ? { days: rows[0].days, source: 'setting', updatedAt: rows[0].updatedAt } : { days: defaultDays, source: 'default', updatedAt: null };
+  if (rows[0]) return { days: rows[0].days, source: 'setting', updatedAt: rows[0].updatedAt };
+  const { rows: recorded } = await c.query<{ days: number }>('SELECT days FROM hmk.retention_default');
+  return { days: recorded[0]?.days ?? 0, source: 'default', updatedAt: null };
 }
 
-export function retentionRoutes(app: FastifyInstance, deps: AppDeps, { act }: Actions): void {
-  const defaultDays = deps.config.retention.defaultDays;
+export function retentionRoutes(app: FastifyInstance, _deps: AppDeps, { act }: Actions): void {
 
   app.get('/v1/retention', {
     config: { action: 'retention.read' },
     schema: { summary: "The organisation's message retention (admin)", response: { 200: retentionView, ...errorResponses } },
   }, (req) => {
     requireRole(req, 'admin');
-    return act(req, 200, async (c) => ({ result: await organisationRetention(c, defaultDays), targets: [] }));
+    return act(req, 200, async (c) => ({ result: await organisationRetention(c), targets: [] }));
   });
 
   app.put<{ Body: { days: number } }>('/v1/retention', {
@@ -112,7 +114,7 @@ export function retentionRoutes(app: FastifyInstance, deps: AppDeps, { act }: Ac
          ON CONFLICT (singleton) DO UPDATE SET days = excluded.days, updated_by = excluded.updated_by, updated_at = now()`,
         [req.body.days],
       );
-      return { result: await organisationRetention(c, defaultDays), targets: [], detail: { days: req.body.days } };
+      return { result: await organisationRetention(c), targets: [], detail: { days: req.body.days } };
     });
   });
 
@@ -136,7 +138,7 @@ export function retentionRoutes(app: FastifyInstance, deps: AppDeps, { act }: Ac
     return act(req, 200, async (c) => {
       // Refuses a value that is not shorter (400 naming body.days) and an unknown conversation (404).
       const { rows } = await c.query<{ days: number | null; org_days: number }>(
-        'SELECT days, org_days FROM hmk.set_conversation_retention($1, $2, $3)', [conversationId, days, defaultDays]);
+        'SELECT days, org_days FROM hmk.set_conversation_retention($1, $2)', [conversationId, days]);
       const org = rows[0].org_days;
       const effectiveDays = days === null ? org : org === 0 ? days : Math.min(days, org);
       return { result: { conversationId, days, effectiveDays }, targets: [conversationId], detail: { days } };
