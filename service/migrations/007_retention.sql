@@ -260,6 +260,9 @@ BEGIN
     RETURN;
   END IF;
 
+  -- Outbox rows are locked in id order before they go, the order the push dispatcher marks them in, so the two
+  -- never wait on each other in a cycle (deleting in scan order deadlocked with a dispatcher's batch update).
+  PERFORM 1 FROM hmk.push_outbox o WHERE o.message_id = ANY (ids) ORDER BY o.id FOR UPDATE;
   DELETE FROM hmk.push_outbox o WHERE o.message_id = ANY (ids);
   WITH gone AS (DELETE FROM hmk.attachments a WHERE a.message_id = ANY (ids) RETURNING a.conversation_id)
   SELECT coalesce(jsonb_object_agg(n.conversation_id, n.c), '{}') INTO att
@@ -267,6 +270,7 @@ BEGIN
   WITH gone AS (DELETE FROM hmk.message_bodies b WHERE b.message_id = ANY (ids) RETURNING b.conversation_id, b.key_id)
   INSERT INTO hmk.retention_key_periods (conversation_id, period)
   SELECT DISTINCT g.conversation_id, substr(g.key_id, 4) FROM gone g WHERE g.key_id LIKE 'ks:%'
+   ORDER BY 1, 2  -- concurrent batches meet on the same periods in one order, never a cycle
   ON CONFLICT DO NOTHING;
   WITH gone AS (DELETE FROM hmk.messages m WHERE m.id = ANY (ids) RETURNING m.conversation_id)
   SELECT array_agg(n.conversation_id ORDER BY n.conversation_id), array_agg(n.c ORDER BY n.conversation_id)

@@ -102,7 +102,11 @@ export class PushDispatcher {
     if (delivered.length) {
       await this.pool.query({
         name: 'hmk-push-delivered',
-        text: 'UPDATE hmk.push_outbox SET delivered_at = now() WHERE id = ANY($1::bigint[])',
+        // Locks in id order, as the retention job does before deleting outbox rows: a multi-row update in
+        // another order deadlocked with it.
+        text: `UPDATE hmk.push_outbox o SET delivered_at = now()
+                 FROM (SELECT id FROM hmk.push_outbox WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE) l
+                WHERE o.id = l.id`,
         values: [delivered],
       });
     }
