@@ -1,6 +1,6 @@
 /**
- * The control catalogue in one place: the kit's security pillars (P01-P18, from ../shared/design/pillars.md) and the
- * HIPAA Security Rule sections (45 CFR) that every rule and every report row maps to.
+ * The control catalogue in one place: the kit's security pillars (P01-P18, from docs/pillars.md) and the HIPAA
+ * Security Rule sections (45 CFR) that every rule and every report row maps to.
  * Rules name pillars and sections by these IDs; the types below make a typo a compile error.
  */
 

@@ -83,6 +83,16 @@ describe('PillarsChecks', () => {
     expect(HIPAA_SECTIONS).toHaveLength(15);
   });
 
+  test('docs/pillars.md, the catalogue the code cites, has the same pillars at the same layers', () => {
+    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'pillars.md'), 'utf8');
+    // Table rows read `| P01 | <pillar> | IaC + APP | ...`; "(optional)" qualifies the layer, it is not one.
+    const rows = [...doc.matchAll(/^\| (P\d{2}) \| [^|]+ \| ([^|]+) \|/gm)].map(([, id, layer]) => ({
+      id,
+      layer: layer.replace(' (optional)', '').replace(/ \+ /g, '+').trim(),
+    }));
+    expect(rows).toEqual(PILLARS.map((p) => ({ id: p.id, layer: p.layer })));
+  });
+
   test('findings carry the pillars and HIPAA sections in their text', () => {
     const stack = testStack();
     new kms.CfnKey(stack, 'Key', {});
