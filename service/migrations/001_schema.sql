@@ -31,7 +31,9 @@ CREATE TABLE hmk.contacts (
   display_name text,
   role         text NOT NULL CHECK (role IN ('member', 'clinician', 'admin', 'auditor')),
   created_at   timestamptz NOT NULL DEFAULT now(),
-  updated_at   timestamptz NOT NULL DEFAULT now()
+  updated_at   timestamptz NOT NULL DEFAULT now(),
+  -- Account closure (008): the entry is de-identified in place and the user's later tokens are refused.
+  closed_at    timestamptz
 );
 
 CREATE TABLE hmk.conversations (
@@ -143,6 +145,9 @@ CREATE TABLE hmk.audit_log (
   request_id text,
   prev_hash  bytea NOT NULL,
   hash       bytea NOT NULL,
+  -- 'high' for break-glass, reveals, shredding and holds; a detail object of ids and counts, never contents.
+  severity   text CHECK (severity IN ('high')),
+  detail     jsonb CHECK (detail IS NULL OR jsonb_typeof(detail) = 'object'),
   UNIQUE (chain, seq)
 );
 
@@ -172,7 +177,11 @@ BEGIN
            || hmk.audit_field(NEW.user_agent)
            || hmk.audit_field(NEW.outcome)
            || hmk.audit_field(NEW.status::text)
-           || hmk.audit_field(NEW.request_id), 'UTF8'))
+           || hmk.audit_field(NEW.request_id)
+           -- Severity and detail join the hash only when set, so a row without them hashes as the first eleven
+           -- fields alone (the verifier rebuilds the same rule).
+           || CASE WHEN NEW.severity IS NULL AND NEW.detail IS NULL THEN ''
+                   ELSE hmk.audit_field(NEW.severity) || hmk.audit_field(NEW.detail::text) END, 'UTF8'))
    WHERE h.chain = NEW.chain
   RETURNING WITH (OLD AS before, NEW AS after) before.hash, after.seq, after.hash INTO NEW.prev_hash, NEW.seq, NEW.hash;
   RETURN NEW;
@@ -263,8 +272,9 @@ GRANT SELECT, UPDATE ON hmk.push_outbox TO hmk_push;
 -- ---------------------------------------------------------------------------------------------
 -- Operations that need to see rows the caller cannot see yet. Each one acts only for hmk.user_id().
 
--- Idle logoff: refuse a session idle for longer than the timeout; touch last_seen at most every
--- few seconds so concurrent requests of one session do not serialise on its row.
+-- Idle logoff: refuse a session idle for longer than the timeout, and a closed account (one primary-key probe per
+-- request); touch last_seen at most every few seconds so concurrent requests of one session do not serialise on
+-- its row.
 CREATE FUNCTION hmk.begin_request(p_user uuid, p_session text, p_idle_seconds int) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
@@ -272,6 +282,9 @@ DECLARE
   idle interval := make_interval(secs => p_idle_seconds);
 BEGIN
   PERFORM set_config('hmk.user_id', p_user::text, true);
+  IF EXISTS (SELECT 1 FROM hmk.contacts c WHERE c.id = p_user AND c.closed_at IS NOT NULL) THEN
+    RAISE EXCEPTION 'account closed' USING ERRCODE = 'HM401';
+  END IF;
   SELECT last_seen INTO seen FROM hmk.sessions WHERE session_id = p_session;
   IF NOT FOUND THEN
     INSERT INTO hmk.sessions (session_id, user_id) VALUES (p_session, p_user) ON CONFLICT DO NOTHING;
@@ -282,47 +295,16 @@ BEGIN
   END IF;
 END $$;
 
-CREATE FUNCTION hmk.create_conversation(p_others uuid[], p_end_to_end boolean, p_max_size int)
-RETURNS TABLE (id uuid, created boolean) LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
-#variable_conflict use_column
-DECLARE
-  me uuid := hmk.user_id();
-  members uuid[];
-  key text;
-  conv uuid;
+-- The same with the caller's roles (P07, from the token's cognito:groups), which hmk.roles() and hmk.has_role()
+-- (004) read for the rest of the transaction.
+CREATE FUNCTION hmk.begin_request(p_user uuid, p_session text, p_idle_seconds int, p_roles text[])
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
 BEGIN
-  IF me IS NULL THEN
-    RAISE EXCEPTION 'no acting user' USING ERRCODE = 'insufficient_privilege';
+  IF EXISTS (SELECT 1 FROM unnest(p_roles) r WHERE r NOT IN ('member', 'clinician', 'admin', 'auditor')) THEN
+    RAISE EXCEPTION 'unknown role' USING ERRCODE = 'HM400';
   END IF;
-  SELECT array_agg(DISTINCT u ORDER BY u) INTO members FROM unnest(p_others || me) AS u;
-  IF cardinality(members) < 2 THEN
-    RAISE EXCEPTION 'participantIds must name another user' USING ERRCODE = 'HM400';
-  END IF;
-  IF cardinality(members) > p_max_size THEN
-    RAISE EXCEPTION 'participantIds exceeds the maximum group size of %', p_max_size USING ERRCODE = 'HM400';
-  END IF;
-  IF (SELECT count(*) FROM hmk.contacts WHERE id = ANY (members)) <> cardinality(members) THEN
-    RAISE EXCEPTION 'participant not found' USING ERRCODE = 'HM404';
-  END IF;
-  IF cardinality(members) = 2 THEN
-    key := array_to_string(members, ':') || CASE WHEN p_end_to_end THEN ':e2e' ELSE ':kms' END;
-    SELECT c.id INTO conv FROM hmk.conversations c WHERE c.pair_key = key;
-    IF FOUND THEN
-      RETURN QUERY SELECT conv, false;
-      RETURN;
-    END IF;
-  END IF;
-  INSERT INTO hmk.conversations (kind, end_to_end, created_by, pair_key)
-  VALUES (CASE WHEN cardinality(members) = 2 THEN 'direct' ELSE 'group' END, p_end_to_end, me, key)
-  ON CONFLICT (pair_key) DO NOTHING
-  RETURNING conversations.id INTO conv;
-  IF conv IS NULL THEN -- a concurrent request created the same pair
-    SELECT c.id INTO conv FROM hmk.conversations c WHERE c.pair_key = key;
-    RETURN QUERY SELECT conv, false;
-    RETURN;
-  END IF;
-  INSERT INTO hmk.participants (conversation_id, user_id) SELECT conv, u FROM unnest(members) AS u;
-  RETURN QUERY SELECT conv, true;
+  PERFORM hmk.begin_request(p_user, p_session, p_idle_seconds);
+  PERFORM set_config('hmk.roles', array_to_string(p_roles, ','), true);
 END $$;
 
 -- Registers a device for the acting user; a token moving to a new user leaves the old user.
@@ -402,49 +384,12 @@ BEGIN
   END LOOP;
 END $$;
 
--- A page of messages, newest first, with the session check and the audit row (naming every message
--- returned) in the same statement. SECURITY INVOKER: the reads pass the caller's RLS.
-CREATE FUNCTION hmk.read_messages(p_user uuid, p_session text, p_idle_seconds int, p_conversation uuid,
-                                  p_before uuid, p_limit int, p_ip inet, p_user_agent text, p_request_id text)
-RETURNS TABLE (id uuid, sender_id uuid, created_at timestamptz, scheme text, key_id text, encrypted_key bytea,
-               iv bytea, ciphertext bytea)
-LANGUAGE plpgsql AS $$
-#variable_conflict use_column
-DECLARE
-  before_seq bigint := 9223372036854775807;
-  ids text[] := '{}';
-  r record;
-BEGIN
-  PERFORM hmk.begin_request(p_user, p_session, p_idle_seconds);
-  PERFORM 1 FROM hmk.conversations c WHERE c.id = p_conversation;
-  IF NOT FOUND THEN
-    RAISE EXCEPTION 'conversation not found' USING ERRCODE = 'HM404';
-  END IF;
-  IF p_before IS NOT NULL THEN
-    SELECT m.seq INTO before_seq FROM hmk.messages m WHERE m.id = p_before AND m.conversation_id = p_conversation;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'cursor not found' USING ERRCODE = 'HM404';
-    END IF;
-  END IF;
-  FOR r IN
-    SELECT m.id, m.sender_id, m.created_at, b.scheme, b.key_id, b.encrypted_key, b.iv, b.ciphertext
-      FROM hmk.messages m JOIN hmk.message_bodies b ON b.message_id = m.id
-     WHERE m.conversation_id = p_conversation AND m.seq < before_seq
-     ORDER BY m.seq DESC LIMIT p_limit
-  LOOP
-    ids := ids || r.id::text;
-    id := r.id; sender_id := r.sender_id; created_at := r.created_at; scheme := r.scheme; key_id := r.key_id;
-    encrypted_key := r.encrypted_key; iv := r.iv; ciphertext := r.ciphertext;
-    RETURN NEXT;
-  END LOOP;
-  PERFORM hmk.audit('message.read', p_conversation::text || ids, p_ip, p_user_agent, 'ok', 200, p_request_id);
-END $$;
-
 -- Functions are executable by PUBLIC by default; only the serving role may call these.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA hmk FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hmk.user_id(), hmk.my_conversation_ids(), hmk.audit_field(text) TO hmk_app, hmk_push;
-GRANT EXECUTE ON FUNCTION hmk.begin_request(uuid, text, int), hmk.create_conversation(uuid[], boolean, int),
+GRANT EXECUTE ON FUNCTION hmk.begin_request(uuid, text, int), hmk.begin_request(uuid, text, int, text[]),
   hmk.register_device(text, bytea, text), hmk.audit(text, text[], inet, text, text, int, text),
   hmk.send_message(uuid, text, int, uuid, text, text, bytea, bytea, bytea, inet, text, text),
-  hmk.send_messages(int, uuid[], text[], uuid[], text[], text[], bytea[], bytea[], bytea[], inet[], text[], text[]),
-  hmk.read_messages(uuid, text, int, uuid, uuid, int, inet, text, text) TO hmk_app;
+  hmk.send_messages(int, uuid[], text[], uuid[], text[], text[], bytea[], bytea[], bytea[], inet[], text[], text[])
+  TO hmk_app;
+-- hmk.create_conversation and hmk.read_messages, which need the roles and break-glass, are defined in 008.

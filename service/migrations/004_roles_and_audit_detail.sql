@@ -1,6 +1,6 @@
 -- Roles in the database (P07), and audit rows that carry a severity and a de-identified detail.
 --
--- Roles come from the token's cognito:groups. The service hands them to hmk.begin_request with the
+-- Roles come from the token's cognito:groups. The service hands them to hmk.begin_request (001) with the
 -- acting user, per transaction, and policies ask hmk.has_role(). Like hmk.user_id, they are only as
 -- trustworthy as the serving login, which is why that login can do nothing else.
 
@@ -10,49 +10,8 @@ $$ SELECT coalesce(string_to_array(nullif(current_setting('hmk.roles', true), ''
 CREATE FUNCTION hmk.has_role(p_role text) RETURNS boolean LANGUAGE sql STABLE AS
 $$ SELECT p_role = ANY (hmk.roles()) $$;
 
-CREATE FUNCTION hmk.begin_request(p_user uuid, p_session text, p_idle_seconds int, p_roles text[])
-RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
-BEGIN
-  IF EXISTS (SELECT 1 FROM unnest(p_roles) r WHERE r NOT IN ('member', 'clinician', 'admin', 'auditor')) THEN
-    RAISE EXCEPTION 'unknown role' USING ERRCODE = 'HM400';
-  END IF;
-  PERFORM hmk.begin_request(p_user, p_session, p_idle_seconds);
-  PERFORM set_config('hmk.roles', array_to_string(p_roles, ','), true);
-END $$;
-
--- Severity ('high' for break-glass, reveals, shredding and holds) and a detail object of ids and counts,
--- never contents. Both join the hash only when set, so every row written before this migration keeps
--- its hash and the verifier needs no cut-over point.
-ALTER TABLE hmk.audit_log
-  ADD COLUMN severity text CHECK (severity IN ('high')),
-  ADD COLUMN detail jsonb CHECK (detail IS NULL OR jsonb_typeof(detail) = 'object');
-
-CREATE OR REPLACE FUNCTION hmk.audit_chain_append() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
-BEGIN
-  NEW.chain := pg_backend_pid() % 16;
-  NEW.at := clock_timestamp();
-  UPDATE hmk.audit_chain_heads h
-     SET seq = h.seq + 1,
-         hash = sha256(h.hash || convert_to(
-              hmk.audit_field(NEW.chain::text)
-           || hmk.audit_field((h.seq + 1)::text)
-           || hmk.audit_field((extract(epoch FROM NEW.at) * 1000000)::bigint::text)
-           || hmk.audit_field(NEW.actor_id::text)
-           || hmk.audit_field(NEW.action)
-           || hmk.audit_field(array_to_string(NEW.target_ids, ','))
-           || hmk.audit_field(NEW.source_ip::text)
-           || hmk.audit_field(NEW.user_agent)
-           || hmk.audit_field(NEW.outcome)
-           || hmk.audit_field(NEW.status::text)
-           || hmk.audit_field(NEW.request_id)
-           || CASE WHEN NEW.severity IS NULL AND NEW.detail IS NULL THEN ''
-                   ELSE hmk.audit_field(NEW.severity) || hmk.audit_field(NEW.detail::text) END, 'UTF8'))
-   WHERE h.chain = NEW.chain
-  RETURNING WITH (OLD AS before, NEW AS after) before.hash, after.seq, after.hash INTO NEW.prev_hash, NEW.seq, NEW.hash;
-  RETURN NEW;
-END $$;
-
--- hmk.audit with a severity and detail. SECURITY INVOKER: audit_write still pins the actor.
+-- hmk.audit with a severity and a de-identified detail (the columns, and their place in the hash, are in 001).
+-- SECURITY INVOKER: audit_write still pins the actor.
 CREATE FUNCTION hmk.audit_event(p_action text, p_targets text[], p_ip inet, p_user_agent text, p_outcome text,
                                 p_status int, p_request_id text, p_severity text, p_detail jsonb) RETURNS void
 LANGUAGE sql AS $$
@@ -62,11 +21,10 @@ LANGUAGE sql AS $$
           p_request_id, '', '', p_severity, p_detail)
 $$;
 
-REVOKE ALL ON FUNCTION hmk.roles(), hmk.has_role(text), hmk.begin_request(uuid, text, int, text[]),
+REVOKE ALL ON FUNCTION hmk.roles(), hmk.has_role(text),
   hmk.audit_event(text, text[], inet, text, text, int, text, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hmk.roles(), hmk.has_role(text) TO hmk_app, hmk_push;
-GRANT EXECUTE ON FUNCTION hmk.begin_request(uuid, text, int, text[]),
-  hmk.audit_event(text, text[], inet, text, text, int, text, text, jsonb) TO hmk_app;
+GRANT EXECUTE ON FUNCTION hmk.audit_event(text, text[], inet, text, text, int, text, text, jsonb) TO hmk_app;
 
 -- ---------------------------------------------------------------------------------------------
 -- Break-glass grants (P04, 164.312(a)(2)(ii)): an admin or auditor may read one conversation they are not
@@ -86,12 +44,13 @@ ALTER TABLE hmk.break_glass_grants ENABLE ROW LEVEL SECURITY;
 
 -- Conversations the acting user may READ: their own, plus any under an unexpired grant while they still hold
 -- the admin or auditor role. Writes keep using hmk.my_conversation_ids() (break-glass never sends).
-CREATE FUNCTION hmk.readable_conversation_ids() RETURNS SETOF uuid LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, hmk AS $$
-  SELECT conversation_id FROM hmk.participants WHERE user_id = hmk.user_id()
-  UNION
-  SELECT conversation_id FROM hmk.break_glass_grants
-   WHERE user_id = hmk.user_id() AND expires_at > now() AND (hmk.has_role('admin') OR hmk.has_role('auditor'))
+-- On the read path of every policy that uses it: UNION ALL (duplicates do not matter to IN) and no SET search_path
+-- (every name is schema-qualified), as for the hot-path functions in 001.
+CREATE FUNCTION hmk.readable_conversation_ids() RETURNS SETOF uuid LANGUAGE sql STABLE SECURITY DEFINER AS $$
+  SELECT p.conversation_id FROM hmk.participants p WHERE p.user_id = hmk.user_id()
+  UNION ALL
+  SELECT g.conversation_id FROM hmk.break_glass_grants g
+   WHERE g.user_id = hmk.user_id() AND g.expires_at > now() AND (hmk.has_role('admin') OR hmk.has_role('auditor'))
 $$;
 
 -- Whether the acting user reads `p_conversation` only through a grant (so the read is audited as break-glass).

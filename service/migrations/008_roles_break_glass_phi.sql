@@ -7,30 +7,8 @@
 
 -- ---------------------------------------------------------------------------------------------
 -- Account closure: the directory entry is de-identified in place (the id stays, so conversations,
--- messages and audit rows keep their references), and the user's later tokens are refused.
-ALTER TABLE hmk.contacts ADD COLUMN closed_at timestamptz;
-
--- Same as 001's begin_request, plus the closed-account check (one primary-key probe per request).
-CREATE OR REPLACE FUNCTION hmk.begin_request(p_user uuid, p_session text, p_idle_seconds int) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER AS $$
-DECLARE
-  seen timestamptz;
-  idle interval := make_interval(secs => p_idle_seconds);
-BEGIN
-  PERFORM set_config('hmk.user_id', p_user::text, true);
-  IF EXISTS (SELECT 1 FROM hmk.contacts c WHERE c.id = p_user AND c.closed_at IS NOT NULL) THEN
-    RAISE EXCEPTION 'account closed' USING ERRCODE = 'HM401';
-  END IF;
-  SELECT last_seen INTO seen FROM hmk.sessions WHERE session_id = p_session;
-  IF NOT FOUND THEN
-    INSERT INTO hmk.sessions (session_id, user_id) VALUES (p_session, p_user) ON CONFLICT DO NOTHING;
-  ELSIF seen < now() - idle THEN
-    RAISE EXCEPTION 'session expired due to inactivity' USING ERRCODE = 'HM401';
-  ELSIF seen < now() - least(interval '5 seconds', idle / 10) THEN
-    UPDATE hmk.sessions SET last_seen = now() WHERE session_id = p_session AND last_seen < now() - least(interval '5 seconds', idle / 10);
-  END IF;
-END $$;
-
+-- messages and audit rows keep their references), and the user's later tokens are refused (the closed_at column
+-- and hmk.begin_request's check on it are in 001).
 -- Admin only: de-identify the entry (placeholder username, no display name, no public key, no devices).
 -- Messages stay; the retention policy decides when they go.
 CREATE FUNCTION hmk.close_account(p_contact uuid)
@@ -83,8 +61,7 @@ END $$;
 -- Members (patients) may be limited to conversations with clinicians. The switch is the service's
 -- configuration (MEMBERS_CLINICIANS_ONLY), passed in; the roles are the token's, set by begin_request.
 -- A caller holding only the member role (or no role at all) is limited; the others' roles are their
--- directory roles. Otherwise as in 001; closed accounts cannot be added.
-DROP FUNCTION hmk.create_conversation(uuid[], boolean, int);
+-- directory roles. Closed accounts cannot be added.
 CREATE FUNCTION hmk.create_conversation(p_others uuid[], p_end_to_end boolean, p_max_size int,
                                         p_members_clinicians_only boolean)
 RETURNS TABLE (id uuid, created boolean) LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
@@ -137,15 +114,6 @@ END $$;
 -- ---------------------------------------------------------------------------------------------
 -- Break-glass. Reads go through hmk.readable_conversation_ids() (004): own conversations plus any under
 -- an unexpired grant while the grantee still holds admin or auditor. Writes keep hmk.my_conversation_ids().
--- 004's function, made cheaper for the read path it is now on: UNION ALL (duplicates do not matter to IN)
--- and no SET search_path (every name is schema-qualified), as for the hot-path functions in 001.
-CREATE OR REPLACE FUNCTION hmk.readable_conversation_ids() RETURNS SETOF uuid LANGUAGE sql STABLE SECURITY DEFINER AS $$
-  SELECT p.conversation_id FROM hmk.participants p WHERE p.user_id = hmk.user_id()
-  UNION ALL
-  SELECT g.conversation_id FROM hmk.break_glass_grants g
-   WHERE g.user_id = hmk.user_id() AND g.expires_at > now() AND (hmk.has_role('admin') OR hmk.has_role('auditor'))
-$$;
-
 DROP POLICY conversations_read ON hmk.conversations;
 DROP POLICY participants_read ON hmk.participants;
 DROP POLICY messages_read ON hmk.messages;
@@ -217,9 +185,9 @@ LANGUAGE sql STABLE SECURITY DEFINER AS $$
    LIMIT 1
 $$;
 
--- 001's read_messages, now with the caller's roles (so a grant counts) and a distinct, high-severity audit
--- row for a read made under break-glass.
-DROP FUNCTION hmk.read_messages(uuid, text, int, uuid, uuid, int, inet, text, text);
+-- A page of messages, newest first, with the session check and the audit row (naming every message returned) in the
+-- same statement. SECURITY INVOKER: the reads pass the caller's RLS. The caller's roles make a grant count, and a
+-- read made under break-glass gets a distinct, high-severity audit row.
 CREATE FUNCTION hmk.read_messages(p_user uuid, p_session text, p_idle_seconds int, p_roles text[], p_conversation uuid,
                                   p_before uuid, p_limit int, p_ip inet, p_user_agent text, p_request_id text)
 RETURNS TABLE (id uuid, sender_id uuid, created_at timestamptz, scheme text, key_id text, encrypted_key bytea,

@@ -38,3 +38,22 @@ test('the serving role owns nothing and cannot bypass RLS', async () => {
   const noRls = await c.query(`SELECT relname FROM pg_class WHERE relnamespace = 'hmk'::regnamespace AND relkind = 'r' AND NOT relrowsecurity`);
   assert.deepEqual(noRls.rows, [], 'every table has RLS enabled');
 });
+
+test('every function is written once: no CREATE OR REPLACE, no DROP FUNCTION, no name created in two migrations', () => {
+  const problems: string[] = [];
+  const firstFile = new Map<string, string>();
+  for (const m of loadMigrations()) {
+    const sql = m.sql.replace(/--[^\n]*/g, '');
+    for (const [, orReplace, name] of sql.matchAll(/CREATE\s+(OR\s+REPLACE\s+)?FUNCTION\s+([\w.]+)\s*\(/gi)) {
+      if (orReplace) problems.push(`${m.version}: CREATE OR REPLACE FUNCTION ${name}`);
+      const seen = firstFile.get(name.toLowerCase());
+      if (seen && seen !== m.version) problems.push(`${m.version}: ${name} is already created in ${seen}`);
+      firstFile.set(name.toLowerCase(), seen ?? m.version);
+    }
+    for (const [, name] of sql.matchAll(/DROP\s+FUNCTION\s+(?:IF\s+EXISTS\s+)?([\w.]+)/gi)) {
+      problems.push(`${m.version}: DROP FUNCTION ${name}`);
+    }
+  }
+  assert.ok(firstFile.size >= 30, `found ${firstFile.size} functions`);
+  assert.deepEqual(problems, []);
+});
