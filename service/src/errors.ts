@@ -2,7 +2,7 @@
 import type { FastifyError } from 'fastify';
 import { AuthError } from './auth/verifier.js';
 import { InvalidDeviceTokenError, PlatformNotConfiguredError } from './push/types.js';
-import { PLAIN_TEXT_PATTERN } from './routes/schemas.js';
+import { PLAIN_TEXT_PATTERN } from './text.js';
 
 export class HttpError extends Error {
   constructor(readonly statusCode: number, message: string) {
