@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
 import { resolve } from 'node:path';
-import { ConfigError } from '../lib/config';
+import { ConfigError } from '../core/config';
 import { buildKit, registerCompliancePacks } from '../lib/kit-app';
 import { resolveConfig } from '../lib/profiles';
 import { TenancyError } from '../lib/tenancy-guard';

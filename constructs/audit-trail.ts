@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { partitionOf } from './defaults';
+import { partitionOf } from '../core/partition';
 import { EncryptedLogGroup } from './encrypted-log-group';
 
 export interface AuditTrailProps {

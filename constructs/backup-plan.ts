@@ -4,7 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { acknowledge } from '../lib/acknowledge';
+import { acknowledge } from '../core/acknowledge';
 import { STATEFUL_REMOVAL } from './defaults';
 
 /** AWS-managed service-role policies AWS Backup needs to back up RDS and S3 (S3 has its own). */

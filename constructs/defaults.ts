@@ -4,7 +4,6 @@
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { CLOUDWATCH_RETENTION_DAYS } from '../lib/config';
 
 /** Logs are evidence and PHI is never destroyed by `cdk destroy`. */
 export const STATEFUL_REMOVAL = RemovalPolicy.RETAIN;
@@ -28,24 +27,3 @@ export const NONCURRENT_VERSION_DAYS = 90;
 
 /** CloudWatch alarm evaluation for the CIS monitoring set: any single event in 5 minutes alarms. */
 export const CIS_ALARM_PERIOD_MINUTES = 5;
-
-/** The ARN partition of a concrete region, so policies carry plain strings auditors can read (no Fn::Join). */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
-
-/**
- * The smallest CloudWatch Logs retention value that keeps data at least `days` (e.g. 2190 -> 2192), because log
- * groups accept only a fixed set of values. Throws rather than fall back to "never expire" or to a shorter period.
- */
-export function cloudWatchRetentionAtLeast(days: number): number {
-  const value = CLOUDWATCH_RETENTION_DAYS.find((d) => d >= days);
-  if (value === undefined) {
-    throw new Error(
-      `retention of ${days} days exceeds CloudWatch Logs' longest fixed retention (${CLOUDWATCH_RETENTION_DAYS[CLOUDWATCH_RETENTION_DAYS.length - 1]} days); lower auditRetentionDays`,
-    );
-  }
-  return value;
-}

@@ -6,8 +6,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
-import { acknowledge } from '../lib/acknowledge';
-import { partitionOf } from './defaults';
+import { acknowledge } from '../core/acknowledge';
+import { partitionOf } from '../core/partition';
 import { EncryptedLogGroup } from './encrypted-log-group';
 
 export interface Ec2ContainerClusterProps {

@@ -8,7 +8,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { acknowledge } from '../lib/acknowledge';
+import { acknowledge } from '../core/acknowledge';
 import { STATEFUL_REMOVAL } from './defaults';
 import { EncryptedLogGroup } from './encrypted-log-group';
 

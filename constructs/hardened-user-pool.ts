@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { DirectoryMode } from '../lib/config';
+import { DirectoryMode } from '../core/config';
 import { STATEFUL_REMOVAL } from './defaults';
 
 /** The roles the messaging service reads from the `cognito:groups` claim, in precedence order (lowest wins). */

@@ -4,9 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
-import { acknowledge } from '../lib/acknowledge';
-import { MAX_ADMIN_CIDRS } from '../lib/config';
-import { partitionOf } from './defaults';
+import { acknowledge } from '../core/acknowledge';
+import { MAX_ADMIN_CIDRS } from '../core/limits';
+import { partitionOf } from '../core/partition';
 import { EncryptedLogGroup } from './encrypted-log-group';
 
 export interface HardenedVpcProps {

@@ -4,8 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { acknowledge } from '../lib/acknowledge';
-import { partitionOf } from './defaults';
+import { acknowledge } from '../core/acknowledge';
+import { partitionOf } from '../core/partition';
 
 export interface KeyOnlyBastionProps {
   readonly vpc: ec2.IVpc;

@@ -2,7 +2,7 @@ import { Tags } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { acknowledge } from '../lib/acknowledge';
+import { acknowledge } from '../core/acknowledge';
 import { STATEFUL_REMOVAL } from './defaults';
 import { PHI_CLASSIFICATION_TAG } from './phi-bucket';
 

@@ -2,7 +2,8 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { partitionOf, STATEFUL_REMOVAL } from './defaults';
+import { partitionOf } from '../core/partition';
+import { STATEFUL_REMOVAL } from './defaults';
 
 export interface KitKeysProps {
   /** Alias prefix, e.g. `hipaa-kit/example`. */

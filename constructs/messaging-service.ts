@@ -9,9 +9,9 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { acknowledge } from '../lib/acknowledge';
-import { MessagingConfig } from '../lib/config';
-import { partitionOf } from './defaults';
+import { acknowledge } from '../core/acknowledge';
+import { MessagingConfig } from '../core/config';
+import { partitionOf } from '../core/partition';
 import { EncryptedLogGroup } from './encrypted-log-group';
 
 /** Everything the service needs to verify Cognito (or any OIDC) tokens. */

@@ -6,8 +6,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { acknowledge } from '../lib/acknowledge';
-import { partitionOf } from './defaults';
+import { acknowledge } from '../core/acknowledge';
+import { partitionOf } from '../core/partition';
 import { EncryptedLogGroup } from './encrypted-log-group';
 
 /** Runtime of the push handler: the newest Node.js runtime in aws-cdk-lib 2.276 (cdk-nag AwsSolutions-L1). */

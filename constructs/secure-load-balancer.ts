@@ -5,7 +5,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledge } from '../lib/acknowledge';
+import { acknowledge } from '../core/acknowledge';
 
 /** Where the ALB's TLS certificate comes from: an existing ACM certificate, or a DNS-validated one for a domain. */
 export type LoadBalancerCertificate =

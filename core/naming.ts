@@ -1,5 +1,5 @@
-import { partitionOf } from '../constructs/defaults';
 import { KitConfig } from './config';
+import { partitionOf } from './partition';
 
 /** Deterministic names, so stacks can refer to each other's resources without cross-stack cycles. */
 export function kitNames(config: KitConfig) {

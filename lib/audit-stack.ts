@@ -5,11 +5,11 @@ import { AccessLogsBucket } from '../constructs/access-logs-bucket';
 import { AuditBucket } from '../constructs/audit-bucket';
 import { AuditTrail } from '../constructs/audit-trail';
 import { CisAlarms } from '../constructs/cis-alarms';
-import { cloudWatchRetentionAtLeast } from '../constructs/defaults';
 import { KitKeys } from '../constructs/kit-keys';
 import { OpsTopic } from '../constructs/ops-topic';
+import { cloudWatchRetentionAtLeast } from '../core/limits';
+import { kitNames } from '../core/naming';
 import { KitStack, KitStackProps } from './kit-stack';
-import { kitNames } from './naming';
 
 export interface AuditStackProps extends KitStackProps {
   readonly keys: KitKeys;

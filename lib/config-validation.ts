@@ -1,140 +1,12 @@
-/**
- * The kit's typed configuration: one object per environment, validated as a whole before any stack is built.
- * Only `bin/` reads context; everything below receives a validated `KitConfig`.
- */
-
-export type Tenancy = 'dedicated' | 'default';
-export type DirectoryMode = 'enterprise' | 'public';
-
-export interface BastionConfig {
-  /** Deploy the SSH bastion. */
-  readonly enabled: boolean;
-  /** OpenSSH public key imported as the EC2 key pair. @default - a key pair is created and its private key kept in SSM Parameter Store */
-  readonly sshPublicKey?: string;
-  /** EC2 instance type. Must support dedicated tenancy when tenancy is `dedicated`. */
-  readonly instanceType: string;
-  /** Also allow AWS Systems Manager Session Manager access. */
-  readonly ssmSessionManager: boolean;
-}
-
-export interface DatabaseConfig {
-  /** RDS instance class, e.g. `db.m6i.large`. Never `db.t*` with dedicated tenancy. */
-  readonly instanceClass: string;
-  /** A non-default port (not 5432). */
-  readonly port: number;
-  readonly allocatedStorageGiB: number;
-  /** 1 to 35 days. */
-  readonly backupRetentionDays: number;
-  readonly databaseName: string;
-  /**
-   * Pre-create the account-wide `RDSOSMetrics` log group (enhanced monitoring) with the logs key and a retention.
-   * Set false when it already exists in the account and region (another RDS instance or kit profile made it).
-   */
-  readonly createOsMetricsLogGroup: boolean;
-}
-
-export interface ServiceConfig {
-  /** EC2 instance type for the ECS container hosts. */
-  readonly instanceType: string;
-  /** Number of tasks. At least 2, spread over AZs. */
-  readonly desiredCount: number;
-  readonly maxCount: number;
-  /** An existing image URI to run instead of building `service/` as a Docker asset. */
-  readonly imageUri?: string;
-  /** Task memory in MiB. */
-  readonly memoryMiB: number;
-  /** Task CPU units (1024 = 1 vCPU). */
-  readonly cpuUnits: number;
-  /** WAF rate limit: requests per 5 minutes per source IP. */
-  readonly wafRateLimitPer5Min: number;
-  /** Warning banner (P15): returned by the service (`GET /v1/session`) and shown by the bastion's sshd (`/etc/issue.net`). */
-  readonly bannerText: string;
-}
-
-export interface PushConfig {
-  /** Secrets Manager secret name holding the APNs token-auth JSON {signingKey, keyId, teamId, bundleId}. */
-  readonly apnsSecretName?: string;
-  /** Use the APNs sandbox endpoint. */
-  readonly apnsSandbox?: boolean;
-  /** Secrets Manager secret name holding the FCM HTTP v1 service-account JSON. */
-  readonly fcmSecretName?: string;
-}
-
-export interface BackupConfig {
-  /** Days to keep recovery points. */
-  readonly retentionDays: number;
-  /** Turn on Backup Vault Lock (governance) so recovery points cannot be deleted early. */
-  readonly vaultLock: boolean;
-}
-
-export interface MessagingConfig {
-  /** Organisation default message retention in days (`RETENTION_DAYS`); 0 keeps messages forever. */
-  readonly retentionDays: number;
-  /** Members (patients) may start conversations only with clinicians (`MEMBERS_CLINICIANS_ONLY`). */
-  readonly membersCliniciansOnly: boolean;
-  /** Length of a break-glass access window in minutes, 1 to 1440 (`BREAK_GLASS_MINUTES`). */
-  readonly breakGlassMinutes: number;
-  /**
-   * Point-in-time recovery window of the conversation-key table, 1 to 35 days: how long a deleted (shredded)
-   * conversation key can still be restored. The table is kept out of AWS Backup, so this bounds crypto-shredding.
-   */
-  readonly keyTableRecoveryDays: number;
-}
-
-export interface KitConfig {
-  /** The profile's name, used in stack names. */
-  readonly profileName: string;
-  /** 12-digit AWS account id. */
-  readonly account: string;
-  readonly region: string;
-  /** At least 2 availability zones in `region`, given explicitly so synth needs no AWS lookup. */
-  readonly availabilityZones: string[];
-  /** VPC instance tenancy. `dedicated` (the default) puts every instance on single-tenant hardware (pillar P18). */
-  readonly tenancy: Tenancy;
-  readonly vpcCidr: string;
-  /** NAT gateways, 1 per AZ recommended. */
-  readonly natGateways: number;
-  /** CIDRs allowed to reach the bastion on port 22. Never 0.0.0.0/0 or ::/0. */
-  readonly adminCidrs: string[];
-  readonly bastion: BastionConfig;
-  /** ACM certificate ARN for the ALB. Either this, or `domainName` + `hostedZoneId` + `hostedZoneName`. */
-  readonly certificateArn?: string;
-  readonly domainName?: string;
-  readonly hostedZoneId?: string;
-  readonly hostedZoneName?: string;
-  /** `enterprise`: searchable directory, admin-created users. `public`: exact-username lookup, self sign-up. */
-  readonly directoryMode: DirectoryMode;
-  /** Object Lock retention and audit log retention, in days. At least 2190 (6 years, 164.316(b)(2)(i)). */
-  readonly auditRetentionDays: number;
-  /** Retention of operational log groups, in days. */
-  readonly logRetentionDays: number;
-  readonly database: DatabaseConfig;
-  readonly service: ServiceConfig;
-  /** Email subscribed to the ops alarm topic. */
-  readonly alarmEmail?: string;
-  readonly push: PushConfig;
-  readonly backup: BackupConfig;
-  /** The messaging service's policy settings and its key table. */
-  readonly messaging: MessagingConfig;
-}
-
-/** One configuration problem: the field's path and a message that says what to do. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('\n'));
-    this.name = 'ConfigError';
-  }
-}
-
-/** Log retention values CloudWatch Logs accepts. */
-export const CLOUDWATCH_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-];
-
-/** Six years, the usual reading of 45 CFR 164.316(b)(2)(i). */
-export const MIN_AUDIT_RETENTION_DAYS = 2190;
-/** Ten years, CloudWatch Logs' longest finite retention. */
-export const MAX_AUDIT_RETENTION_DAYS = 3653;
+/** Validation of a whole KitConfig: every problem at once, each naming its field and the fix (bin/ prints them). */
+import { ConfigError, KitConfig } from '../core/config';
+import {
+  CLOUDWATCH_RETENTION_DAYS,
+  MAX_ADMIN_CIDRS,
+  MAX_AUDIT_RETENTION_DAYS,
+  MAX_MESSAGE_RETENTION_DAYS,
+  MIN_AUDIT_RETENTION_DAYS,
+} from '../core/limits';
 
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
@@ -144,12 +16,6 @@ const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{3
 /** EC2 imports only ED25519 and RSA public keys. */
 const SSH_KEY = /^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/;
 const IMAGE_URI = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/;
-
-/** The service's RETENTION_DAYS ceiling (100 years). */
-export const MAX_MESSAGE_RETENTION_DAYS = 36_500;
-
-/** Each admin CIDR takes one rule of the public NACL, whose 20 inbound rules also hold 80, 443, VPC and ephemeral. */
-export const MAX_ADMIN_CIDRS = 15;
 
 /** EC2 families that cannot run as dedicated instances (field notes: only T3 burstables can). */
 const NO_DEDICATED_EC2 = /^(t2|t3a|t4g)\./;

@@ -11,8 +11,8 @@ import { EncryptedDatabase } from '../constructs/encrypted-database';
 import { KeyStoreTable } from '../constructs/key-store-table';
 import { KitKeys } from '../constructs/kit-keys';
 import { PhiBucket } from '../constructs/phi-bucket';
+import { kitNames } from '../core/naming';
 import { KitStack, KitStackProps } from './kit-stack';
-import { kitNames } from './naming';
 
 export interface DataStackProps extends KitStackProps {
   readonly keys: KitKeys;

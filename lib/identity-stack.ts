@@ -6,8 +6,8 @@ import { HardenedUserPool } from '../constructs/hardened-user-pool';
 import { KitKeys } from '../constructs/kit-keys';
 import { PushIdentityPool } from '../constructs/push-identity-pool';
 import { PushPlatformApplications } from '../constructs/push-platform-applications';
+import { kitNames } from '../core/naming';
 import { KitStack, KitStackProps } from './kit-stack';
-import { kitNames } from './naming';
 
 export interface IdentityStackProps extends KitStackProps {
   readonly keys: KitKeys;

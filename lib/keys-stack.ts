@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { KitKeys } from '../constructs/kit-keys';
+import { kitNames } from '../core/naming';
 import { KitStack, KitStackProps } from './kit-stack';
-import { kitNames } from './naming';
 
 /** Customer-managed keys, one per data domain. Stateful: every other stack's data depends on them. */
 export class KeysStack extends KitStack {

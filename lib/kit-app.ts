@@ -1,4 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
+import { KitConfig } from '../core/config';
+import { kitNames } from '../core/naming';
 import { EvidenceRecorder } from '../policies/evidence/recorder';
 import {
   RecordingAwsSolutionsChecks,
@@ -8,11 +10,9 @@ import {
 } from '../policies/evidence/recording-packs';
 import { AuditStack } from './audit-stack';
 import { BastionStack } from './bastion-stack';
-import { KitConfig } from './config';
 import { DataStack } from './data-stack';
 import { IdentityStack } from './identity-stack';
 import { KeysStack } from './keys-stack';
-import { kitNames } from './naming';
 import { NetworkStack } from './network-stack';
 import { ServiceStack } from './service-stack';
 import { assertDedicatedTenancyCompatible } from './tenancy-guard';

@@ -1,6 +1,6 @@
 import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { KitConfig } from './config';
+import { KitConfig } from '../core/config';
 
 export interface KitStackProps extends StackProps {
   readonly config: KitConfig;

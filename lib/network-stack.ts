@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { HardenedVpc } from '../constructs/hardened-vpc';
 import { KitKeys } from '../constructs/kit-keys';
 import { PrivateApiEndpoints } from '../constructs/vpc-endpoints';
-import { acknowledge } from './acknowledge';
+import { acknowledge } from '../core/acknowledge';
 import { KitStack, KitStackProps } from './kit-stack';
 
 export interface NetworkStackProps extends KitStackProps {

@@ -1,4 +1,5 @@
-import { ConfigError, KitConfig, validateConfig } from './config';
+import { ConfigError, KitConfig } from '../core/config';
+import { validateConfig } from './config-validation';
 
 /**
  * Environment profiles. Add one per account (copy `example`) and select it with `-c profile=<name>`

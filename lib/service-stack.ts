@@ -12,10 +12,10 @@ import { KitKeys } from '../constructs/kit-keys';
 import { MessagingService } from '../constructs/messaging-service';
 import { LoadBalancerCertificate, SecureLoadBalancer } from '../constructs/secure-load-balancer';
 import { WebAcl } from '../constructs/web-acl';
-import { KitConfig } from './config';
+import { KitConfig } from '../core/config';
+import { kitNames } from '../core/naming';
 import { IdentityStack } from './identity-stack';
 import { KitStack, KitStackProps } from './kit-stack';
-import { kitNames } from './naming';
 
 export interface ServiceStackProps extends KitStackProps {
   readonly keys: KitKeys;

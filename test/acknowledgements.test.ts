@@ -1,6 +1,6 @@
 import { App, CfnResource, Stack, Stage, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { acknowledge, expiredAcknowledgements, governanceOf } from '../lib/acknowledge';
+import { acknowledge, expiredAcknowledgements, governanceOf } from '../core/acknowledge';
 import { buildTestKit } from './support/kit';
 
 /** Namespaces whose findings may be acknowledged; the rule id after `::` must carry the pack's own prefix. */

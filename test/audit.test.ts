@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CIS_CONTROLS } from '../constructs/cis-alarms';
-import { cloudWatchRetentionAtLeast } from '../constructs/defaults';
+import { cloudWatchRetentionAtLeast } from '../core/limits';
 import { templateOf } from './support/kit';
 
 const TRAIL_ARN = 'arn:aws:cloudtrail:us-east-1:123456789012:trail/hipaa-kit-example-trail';

@@ -1,4 +1,5 @@
-import { ConfigError, KitConfig, validateConfig } from '../lib/config';
+import { ConfigError, KitConfig } from '../core/config';
+import { validateConfig } from '../lib/config-validation';
 import { resolveConfig } from '../lib/profiles';
 
 /** Resolves the example profile with overrides and returns the problems, or [] when valid. */

@@ -2,7 +2,7 @@ import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance } from 'cdk-nag';
 import { Construct, IConstruct } from 'constructs';
-import { acknowledge } from '../lib/acknowledge';
+import { acknowledge } from '../core/acknowledge';
 import { EvidenceRecorder } from '../policies/evidence/recorder';
 import { RecordingAwsSolutionsChecks } from '../policies/evidence/recording-packs';
 import { controlIdsIn, controlsOfRule } from '../policies/evidence/rule-controls';

@@ -3,7 +3,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { acknowledge } from '../lib/acknowledge';
+import { acknowledge } from '../core/acknowledge';
 import { PILLARS } from '../policies/controls';
 import { EvidenceRecorder } from '../policies/evidence/recorder';
 import { RecordingAwsSolutionsChecks } from '../policies/evidence/recording-packs';

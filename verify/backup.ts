@@ -8,8 +8,8 @@ import {
   ListRecoveryPointsByResourceCommand,
   ListRecoveryPointsByResourceCommandOutput,
 } from '@aws-sdk/client-backup';
-import { partitionOf } from '../constructs/defaults';
-import { kitNames } from '../lib/naming';
+import { kitNames } from '../core/naming';
+import { partitionOf } from '../core/partition';
 import { CheckResult, CheckSpec, judge } from './check';
 import { guarded, VerifyContext } from './context';
 import { label, resourcesOfType } from './discovery';

@@ -4,7 +4,7 @@
  * problems, stacks not deployed, or checks that could not be judged (and none failed).
  */
 import { resolve } from 'node:path';
-import { ConfigError, KitConfig } from '../lib/config';
+import { ConfigError, KitConfig } from '../core/config';
 import { PROFILES, resolveConfig } from '../lib/profiles';
 import { TenancyError } from '../lib/tenancy-guard';
 import { AwsCredentialIdentityProvider, defaultCredentialChain, RetryOptions } from './aws';

@@ -11,7 +11,7 @@ import {
   GetTrailStatusCommandOutput,
 } from '@aws-sdk/client-cloudtrail';
 import { ListObjectsV2Command, ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
-import { kitNames } from '../lib/naming';
+import { kitNames } from '../core/naming';
 import { CheckResult, CheckSpec, judge, minutesBetween } from './check';
 import { guarded, VerifyContext } from './context';
 import { label, resourcesOfType } from './discovery';

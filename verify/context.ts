@@ -1,4 +1,4 @@
-import { KitConfig } from '../lib/config';
+import { KitConfig } from '../core/config';
 import { Call, Clients } from './aws';
 import { CheckResult, CheckSpec, errored } from './check';
 import { Deployment } from './discovery';

@@ -7,7 +7,7 @@ import { App } from 'aws-cdk-lib';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KitConfig } from '../lib/config';
+import { KitConfig } from '../core/config';
 import { buildKit } from '../lib/kit-app';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- templates are untyped JSON. */

@@ -7,7 +7,7 @@ import {
   GetKeyRotationStatusCommand,
   GetKeyRotationStatusCommandOutput,
 } from '@aws-sdk/client-kms';
-import { partitionOf } from '../constructs/defaults';
+import { partitionOf } from '../core/partition';
 import { CheckResult, CheckSpec, errored, judge } from './check';
 import { guarded, VerifyContext } from './context';
 import { DeployedResource, label, resourcesOfType } from './discovery';

@@ -3,8 +3,8 @@
  * check area in parallel. Throws a VerifyError for what stops it early (exit 2); returns the live report otherwise.
  */
 import { GetCallerIdentityCommand, GetCallerIdentityCommandOutput } from '@aws-sdk/client-sts';
-import { KitConfig } from '../lib/config';
-import { kitNames } from '../lib/naming';
+import { KitConfig } from '../core/config';
+import { kitNames } from '../core/naming';
 import { checkAlb } from './alb';
 import { AwsCredentialIdentityProvider, caller, createClients, resolveCredentials, RetryOptions } from './aws';
 import { checkBackup } from './backup';

@@ -1,6 +1,6 @@
 import { Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { governanceOf } from '../../lib/acknowledge';
+import { governanceOf } from '../../core/acknowledge';
 import { AcknowledgementRef } from './types';
 
 /** CDK's normalized form of an acknowledgement id: spaces become dashes (core `normalizeValidationId`). */

@@ -48,7 +48,7 @@ import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { GetWebACLForResourceCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { KitConfig } from '../../lib/config';
+import { KitConfig } from '../../core/config';
 import { resolveConfig } from '../../lib/profiles';
 import { caller, createClients } from '../../verify/aws';
 import { VerifyContext, DEFAULT_THRESHOLDS } from '../../verify/context';

@@ -1,7 +1,6 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
-import { cloudWatchRetentionAtLeast } from '../../../constructs/defaults';
-import { MIN_AUDIT_RETENTION_DAYS } from '../../../lib/config';
+import { cloudWatchRetentionAtLeast, MIN_AUDIT_RETENTION_DAYS } from '../../../core/limits';
 import { defineRule } from '../../rule';
 import { KIT_TAGS, appResources, cfnProps, compliantIf, designates, escapeRegex, num, str, tagValue } from '../helpers';
 

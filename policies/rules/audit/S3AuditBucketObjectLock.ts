@@ -1,6 +1,6 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
-import { MIN_AUDIT_RETENTION_DAYS } from '../../../lib/config';
+import { MIN_AUDIT_RETENTION_DAYS } from '../../../core/limits';
 import { defineRule } from '../../rule';
 import { appResources, cfnProps, designates, findingsOrCompliant, isTrue, num, str } from '../helpers';
 
