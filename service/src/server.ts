@@ -1,4 +1,5 @@
-// The HTTP server: validation, authentication, idle logoff, audit of every /v1 request, errors.
+// The HTTP server: Fastify options, validation, errors, then the hook plugins (src/hooks) and the route plugins
+// (src/routes), registered with app.register in the order they run.
 import { randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -6,6 +7,10 @@ import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { toErrorReply } from './errors.js';
+import auditFailures from './hooks/audit-failures.js';
+import authenticate from './hooks/authenticate.js';
+import requestLog from './hooks/request-log.js';
+import routeTable from './hooks/route-table.js';
 import { safeError } from './logger.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { auditRoutes } from './routes/audit.js';
@@ -15,6 +20,7 @@ import { contactRoutes } from './routes/contacts.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { deviceRoutes } from './routes/devices.js';
 import { directoryAdminRoutes } from './routes/directory-admin.js';
+import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
 import { messageRoutes } from './routes/messages.js';
 import { patientRoutes } from './routes/patients.js';
@@ -33,20 +39,6 @@ function validators() {
   addFormats(coercing);
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
     (httpPart === 'body' ? strict : coercing).compile(schema);
-}
-
-export interface RouteEntry {
-  method: string;
-  url: string;
-  auth: boolean;
-  action: string | undefined;
-  hidden: boolean;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    routeTable: RouteEntry[];
-  }
 }
 
 export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
@@ -70,22 +62,6 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: anything else is a 415 rather than a string that fails validation.
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validators());
-  app.decorateRequest('identity', null);
-  app.decorateRequest('audited', false);
-  // Every route as registered, so a test can hold the OpenAPI document and the role matrix to all of them.
-  const routeTable: RouteEntry[] = [];
-  app.decorate('routeTable', routeTable);
-  app.addHook('onRoute', (r) => {
-    // A route that declares no query parameters refuses any (a typo like ?limt=5 is a 400, not silently ignored).
-    if (r.url.startsWith('/v1/') && !r.schema?.hide && !r.schema?.querystring) {
-      r.schema = { ...r.schema, querystring: { type: 'object', properties: {}, additionalProperties: false } };
-    }
-    for (const method of [r.method].flat()) {
-      if (method !== 'HEAD') routeTable.push({
-        method, url: r.url, auth: r.config?.auth !== false, action: r.config?.action, hidden: r.schema?.hide === true,
-      });
-    }
-  });
 
   const actions = createActions(deps);
 
@@ -96,6 +72,9 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not_found', message: 'not found' }));
 
+  // Hooks that apply to every route (fastify-plugin, so they reach into the encapsulated route plugins), in the
+  // order they run: route table (at registration), rate limit, authentication, failure audit, request log.
+  await app.register(routeTable);
   await app.register(rateLimit, {
     global: true,
     max: config.rateLimitPerMinute,
@@ -114,49 +93,15 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
   });
+  await app.register(authenticate, { verifyToken: deps.verifyToken });
+  await app.register(auditFailures, { recordFailure: actions.recordFailure });
+  await app.register(requestLog);
 
-  // Every route needs a token unless it says auth: false (decided by the matched route, not by URL
-  // prefix); checked before the body is even parsed. Unmatched paths just get the 404.
-  app.addHook('onRequest', async (req) => {
-    if (req.is404 || req.routeOptions.config?.auth === false) return;
-    req.identity = await deps.verifyToken(req.headers.authorization);
-  });
-
-  // A refused or failed request still gets its audit row (e.g. refused sign-ins), before the reply leaves.
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (reply.statusCode >= 400 && !req.audited && req.url.startsWith('/v1/') && req.routeOptions.config?.auth !== false) {
-      req.audited = true;
-      await actions.recordFailure(req, reply).catch((err) => req.log.error({ err: safeError(err) }, 'audit write failed'));
-    }
-    return payload;
-  });
-
-  // One log line per request: never the URL's query string, headers or body.
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info({
-      method: req.method,
-      route: req.routeOptions.url ?? 'unmatched',
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime),
-    }, 'request');
-  });
-
-  app.get('/health', {
-    config: { auth: false, rateLimit: false },
-    schema: { hide: true },
-  }, async (_req, reply) => {
-    try {
-      await deps.pool.query('SELECT 1');
-      return { status: 'ok' };
-    } catch {
-      return reply.code(503).send({ status: 'unavailable' });
-    }
-  });
-  app.get('/v1/openapi.json', { config: { auth: false }, schema: { hide: true } }, async () => app.swagger());
-
-  for (const routes of [sessionRoutes, contactRoutes, conversationRoutes, messageRoutes, deviceRoutes, keyRoutes, attachmentRoutes,
-    breakGlassRoutes, directoryAdminRoutes, patientRoutes, auditRoutes, retentionRoutes]) {
-    routes(app, deps, actions);
+  // Route plugins: each an encapsulated context with the shared dependencies and actions.
+  const opts = { deps, actions };
+  for (const routes of [healthRoutes, sessionRoutes, contactRoutes, conversationRoutes, messageRoutes, deviceRoutes,
+    keyRoutes, attachmentRoutes, breakGlassRoutes, directoryAdminRoutes, patientRoutes, auditRoutes, retentionRoutes]) {
+    await app.register(routes, opts);
   }
   return app;
 }

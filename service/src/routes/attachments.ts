@@ -13,7 +13,7 @@ import { LOCAL_URL_PATH, LocalAttachmentStore } from '../attachments/local.js';
 import { withTransaction } from '../db/pool.js';
 import { HttpError, notFound } from '../errors.js';
 import { breakGlassRead } from './break-glass.js';
-import { identityOf, type Actions, type AppDeps } from './context.js';
+import { identityOf, type RoutePluginOptions } from './context.js';
 import { errorReply, errorResponses, uuid } from './schemas.js';
 
 const ATTACHMENTS = '/v1/conversations/:id/messages/:messageId/attachments';
@@ -109,7 +109,7 @@ async function requireReader(c: pg.PoolClient, conversationId: string): Promise<
   if (!rows[0].ok) throw notFound('conversation not found');
 }
 
-export function attachmentRoutes(app: FastifyInstance, deps: AppDeps, { act, beginRequest }: Actions): void {
+export async function attachmentRoutes(app: FastifyInstance, { deps, actions: { act, beginRequest } }: RoutePluginOptions): Promise<void> {
   const { attachments: store, config } = deps;
   const { maxBytes, allowedTypes } = config.attachments;
 

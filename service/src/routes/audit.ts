@@ -14,7 +14,7 @@ import type { Identity } from '../auth/verifier.js';
 import { withTransaction } from '../db/pool.js';
 import { HttpError } from '../errors.js';
 import { safeError } from '../logger.js';
-import { requireRole, type Actions, type AppDeps } from './context.js';
+import { requireRole, type RoutePluginOptions } from './context.js';
 import { errorResponses, uuid } from './schemas.js';
 
 const REPORT_EVENT_CAP = 1000;
@@ -89,7 +89,7 @@ function checkRange(from: string | undefined, to: string | undefined, maxDays?: 
 /** Compact UTC stamp for file names, e.g. 20250101T000000Z. */
 const stamp = (iso: string) => new Date(iso).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
-export function auditRoutes(app: FastifyInstance, deps: AppDeps, { act, beginRequest }: Actions): void {
+export async function auditRoutes(app: FastifyInstance, { deps, actions: { act, beginRequest } }: RoutePluginOptions): Promise<void> {
   const { pool } = deps;
 
   app.get<{ Querystring: ListQuery }>('/v1/audit', {

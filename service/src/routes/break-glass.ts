@@ -16,7 +16,7 @@ import { withTransaction } from '../db/pool.js';
 import { HttpError, notFound } from '../errors.js';
 import { safeError } from '../logger.js';
 import { NotifyError } from '../notify/types.js';
-import { auditEntry, requireRole, type Actions, type ActionOutcome, type AppDeps } from './context.js';
+import { auditEntry, requireRole, type ActionOutcome, type RoutePluginOptions } from './context.js';
 import { ensureContact } from './contacts.js';
 import { errorReply, errorResponses, idParams, plainText, requireReason, uuid } from './schemas.js';
 
@@ -60,7 +60,7 @@ export async function breakGlassRead(
   return grantId ? { action, severity: 'high', detail: { grantId } } : {};
 }
 
-export function breakGlassRoutes(app: FastifyInstance, deps: AppDeps, { act, beginRequest }: Actions): void {
+export async function breakGlassRoutes(app: FastifyInstance, { deps, actions: { act, beginRequest } }: RoutePluginOptions): Promise<void> {
   const { config, notifier } = deps;
 
   app.post<{ Params: { id: string }; Body: { reason: string } }>('/v1/conversations/:id/break-glass', {

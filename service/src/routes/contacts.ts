@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { Identity } from '../auth/verifier.js';
 import { HttpError } from '../errors.js';
-import type { Actions, AppDeps } from './context.js';
+import type { RoutePluginOptions } from './context.js';
 import { contact, errorResponses, plainText, wellFormed } from './schemas.js';
 
 const CONTACT_COLUMNS = 'id, username, display_name AS "displayName"';
@@ -36,7 +36,7 @@ export async function ensureContact(c: pg.PoolClient, who: Identity): Promise<vo
     [who.userId, who.username, primaryRole(who)]);
 }
 
-export function contactRoutes(app: FastifyInstance, deps: AppDeps, { act }: Actions): void {
+export async function contactRoutes(app: FastifyInstance, { deps, actions: { act } }: RoutePluginOptions): Promise<void> {
   app.put<{ Body: { displayName?: string | null } }>('/v1/contacts/me', {
     config: { action: 'contact.upsert' },
     schema: {

@@ -138,3 +138,9 @@ export function createActions(deps: AppDeps) {
 }
 
 export type Actions = ReturnType<typeof createActions>;
+
+/** What every route plugin is registered with (app.register(routes, { deps, actions })). */
+export interface RoutePluginOptions {
+  deps: AppDeps;
+  actions: Actions;
+}

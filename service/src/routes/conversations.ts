@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { notFound } from '../errors.js';
-import type { Actions, AppDeps } from './context.js';
+import type { RoutePluginOptions } from './context.js';
 import { breakGlassRead } from './break-glass.js';
 import { assertCliniciansOnly, ensureContact, isPatientOnly } from './contacts.js';
 import { conversation, errorResponses, idParams, uuid } from './schemas.js';
@@ -21,7 +21,7 @@ async function conversationById(c: pg.PoolClient, id: string) {
   return rows[0];
 }
 
-export function conversationRoutes(app: FastifyInstance, deps: AppDeps, { act }: Actions): void {
+export async function conversationRoutes(app: FastifyInstance, { deps, actions: { act } }: RoutePluginOptions): Promise<void> {
   app.post<{ Body: { participantIds: string[]; endToEnd?: boolean } }>('/v1/conversations', {
     config: { action: 'conversation.create' },
     schema: {

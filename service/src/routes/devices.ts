@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Platform } from '../push/types.js';
 import { withTransaction } from '../db/pool.js';
-import { identityOf, type Actions, type AppDeps } from './context.js';
+import { identityOf, type RoutePluginOptions } from './context.js';
 import { ensureContact } from './contacts.js';
 import { errorResponses, uuid } from './schemas.js';
 
@@ -12,7 +12,7 @@ const device = {
   properties: { id: uuid, platform: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
 } as const;
 
-export function deviceRoutes(app: FastifyInstance, deps: AppDeps, { act, beginRequest }: Actions): void {
+export async function deviceRoutes(app: FastifyInstance, { deps, actions: { act, beginRequest } }: RoutePluginOptions): Promise<void> {
   app.post<{ Body: { platform: Platform; token: string } }>('/v1/devices', {
     config: { action: 'device.register' },
     schema: {

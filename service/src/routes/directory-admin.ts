@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { HttpError, notFound } from '../errors.js';
-import { requireRole, type Actions, type AppDeps } from './context.js';
+import { requireRole, type RoutePluginOptions } from './context.js';
 import { contact, errorResponses, idParams, plainText, uuid, wellFormed } from './schemas.js';
 
 /** 404 for an unknown entry, 409 for a closed one (the database refuses both too, less legibly). */
@@ -14,7 +14,7 @@ async function assertOpenContact(c: pg.PoolClient, id: string): Promise<void> {
   if (rows[0].closed) throw new HttpError(409, 'this account is closed; its directory entry can no longer change');
 }
 
-export function directoryAdminRoutes(app: FastifyInstance, deps: AppDeps, { act }: Actions): void {
+export async function directoryAdminRoutes(app: FastifyInstance, { deps, actions: { act } }: RoutePluginOptions): Promise<void> {
   function requireAdmin(req: FastifyRequest) {
     const who = requireRole(req, 'admin');
     if (deps.config.directoryMode !== 'enterprise') {

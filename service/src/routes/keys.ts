@@ -1,7 +1,7 @@
 // Public-key directory for end-to-end conversations: users publish their key and look up others'.
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../errors.js';
-import type { Actions, AppDeps } from './context.js';
+import type { RoutePluginOptions } from './context.js';
 import { ensureContact } from './contacts.js';
 import { errorResponses, uuid } from './schemas.js';
 
@@ -11,7 +11,7 @@ const publicKey = {
 } as const;
 const KEY_COLUMNS = 'user_id AS "userId", public_key AS "publicKey", updated_at AS "updatedAt"';
 
-export function keyRoutes(app: FastifyInstance, _deps: AppDeps, { act }: Actions): void {
+export async function keyRoutes(app: FastifyInstance, { actions: { act } }: RoutePluginOptions): Promise<void> {
   app.put<{ Body: { publicKey: string } }>('/v1/keys/me', {
     config: { action: 'key.publish' },
     schema: {

@@ -5,7 +5,7 @@ import type { SealedBody } from '../crypto/envelope.js';
 import { withTransaction } from '../db/pool.js';
 import { SendBatcher } from '../db/send-batcher.js';
 import { HttpError, notFound } from '../errors.js';
-import { auditEntry, identityOf, type Actions, type AppDeps } from './context.js';
+import { auditEntry, identityOf, type RoutePluginOptions } from './context.js';
 import { errorResponses, idParams, uuid, wellFormed } from './schemas.js';
 
 interface StoredBody {
@@ -34,7 +34,7 @@ class ConversationModes {
   }
 }
 
-export function messageRoutes(app: FastifyInstance, deps: AppDeps, { beginRequest }: Actions): void {
+export async function messageRoutes(app: FastifyInstance, { deps, actions: { beginRequest } }: RoutePluginOptions): Promise<void> {
   const { pool, envelope, config } = deps;
   const modes = new ConversationModes();
   const batcher = new SendBatcher(pool, config.idleTimeoutSeconds);

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import type { SealedBody } from '../crypto/envelope.js';
 import { HttpError, notFound } from '../errors.js';
-import type { Actions, AppDeps } from './context.js';
+import type { RoutePluginOptions } from './context.js';
 import { errorResponses, plainText, requireReason, uuid, wellFormed } from './schemas.js';
 
 const FIELDS = ['mrn', 'dateOfBirth'] as const;
@@ -57,7 +57,7 @@ async function presenceOf(c: pg.PoolClient, memberId: string) {
   return { memberId, present: rows.map((r) => r.field), updatedAt: latest };
 }
 
-export function patientRoutes(app: FastifyInstance, deps: AppDeps, { act }: Actions): void {
+export async function patientRoutes(app: FastifyInstance, { deps, actions: { act } }: RoutePluginOptions): Promise<void> {
   const { envelope } = deps;
 
   app.get<{ Params: { memberId: string } }>('/v1/patients/:memberId/profile', {

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { HttpError, notFound } from '../errors.js';
-import { requireRole, type Actions, type AppDeps } from './context.js';
+import { requireRole, type RoutePluginOptions } from './context.js';
 import { errorResponses, idParams, plainText, requireReason, uuid } from './schemas.js';
 
 const MAX_DAYS = 36_500;
@@ -84,7 +84,7 @@ async function organisationRetention(c: pg.PoolClient) {
   return { days: recorded[0]?.days ?? 0, source: 'default', updatedAt: null };
 }
 
-export function retentionRoutes(app: FastifyInstance, _deps: AppDeps, { act }: Actions): void {
+export async function retentionRoutes(app: FastifyInstance, { actions: { act } }: RoutePluginOptions): Promise<void> {
 
   app.get('/v1/retention', {
     config: { action: 'retention.read' },

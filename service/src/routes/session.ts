@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { Actions, AppDeps } from './context.js';
+import type { RoutePluginOptions } from './context.js';
 import { errorResponses, uuid } from './schemas.js';
 
-export function sessionRoutes(app: FastifyInstance, deps: AppDeps, { act }: Actions): void {
+export async function sessionRoutes(app: FastifyInstance, { deps, actions: { act } }: RoutePluginOptions): Promise<void> {
   app.get('/v1/session', {
     config: { action: 'session.read' },
     schema: {

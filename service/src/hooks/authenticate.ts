@@ -1,0 +1,16 @@
+// Every route needs a token unless it says auth: false (decided by the matched route, not by URL prefix); checked
+// before the body is even parsed. Unmatched paths just get the 404. fastify-plugin: the hook must apply to the
+// routes of every (encapsulated) route plugin.
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { TokenVerifier } from '../auth/verifier.js';
+
+async function authenticate(app: FastifyInstance, { verifyToken }: { verifyToken: TokenVerifier }): Promise<void> {
+  app.decorateRequest('identity', null);
+  app.addHook('onRequest', async (req) => {
+    if (req.is404 || req.routeOptions.config?.auth === false) return;
+    req.identity = await verifyToken(req.headers.authorization);
+  });
+}
+
+export default fp(authenticate, { name: 'hmk-authenticate' });
