@@ -1,5 +1,6 @@
 /** Validation of a whole KitConfig: every problem at once, each naming its field and the fix (bin/ prints them). */
 import { ConfigError, KitConfig } from '../core/config';
+import { BURSTABLE_DB_CLASS, EC2_WITHOUT_DEDICATED } from '../core/dedicated-tenancy';
 import {
   CLOUDWATCH_RETENTION_DAYS,
   MAX_ADMIN_CIDRS,
@@ -16,9 +17,6 @@ const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{3
 /** EC2 imports only ED25519 and RSA public keys. */
 const SSH_KEY = /^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/;
 const IMAGE_URI = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/;
-
-/** EC2 families that cannot run as dedicated instances (field notes: only T3 burstables can). */
-const NO_DEDICATED_EC2 = /^(t2|t3a|t4g)\./;
 
 /** Parses an IPv4 or IPv6 CIDR; returns the prefix length, or undefined when malformed. */
 export function cidrPrefix(cidr: string): number | undefined {
@@ -146,7 +144,7 @@ export function validateConfig(c: KitConfig): KitConfig {
   const db = c.database;
   if (!/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(db?.instanceClass ?? '')) {
     bad('database.instanceClass', `"${db?.instanceClass}" is not an RDS class such as "db.m6i.large"`);
-  } else if (c.tenancy === 'dedicated' && /^db\.t/.test(db.instanceClass)) {
+  } else if (c.tenancy === 'dedicated' && BURSTABLE_DB_CLASS.test(db.instanceClass)) {
     bad(
       'database.instanceClass',
       `"${db.instanceClass}" is burstable and cannot run with dedicated tenancy; use db.m6i.large or db.r6i.large`,
@@ -236,7 +234,7 @@ export function validateConfig(c: KitConfig): KitConfig {
   function checkEc2Type(field: string, type: string | undefined) {
     if (!EC2_TYPE.test(type ?? '')) {
       bad(field, `"${type}" is not an EC2 instance type such as "m6i.large"`);
-    } else if (c.tenancy === 'dedicated' && NO_DEDICATED_EC2.test(type!)) {
+    } else if (c.tenancy === 'dedicated' && EC2_WITHOUT_DEDICATED.test(type!)) {
       bad(field, `"${type}" cannot run as a dedicated instance; use m6i, c6i, r6i or t3`);
     }
   }

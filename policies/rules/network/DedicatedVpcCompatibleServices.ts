@@ -1,25 +1,14 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
-import { findTenancyProblems } from '../../../lib/tenancy-guard';
+import { dedicatedTenancyObstacle, isJudgedForDedicatedTenancy } from '../../../core/dedicated-tenancy';
 import { defineRule } from '../../rule';
 import { appResources, cfnProps, compliantIf } from '../helpers';
-
-/** Resource types the tenancy guard judges (besides ElastiCache and EKS, always refused); others are not applicable. */
-const JUDGED_TYPES = [
-  'AWS::Lambda::Function',
-  'AWS::ECS::TaskDefinition',
-  'AWS::ECS::Service',
-  'AWS::ECS::ClusterCapacityProviderAssociations',
-  'AWS::RDS::DBInstance',
-  'AWS::RDS::DBProxy',
-  'AWS::EC2::Instance',
-  'AWS::EC2::LaunchTemplate',
-];
 
 /**
  * When any VPC in the app has dedicated tenancy, nothing in the app may be a service AWS cannot run there: Fargate,
  * VPC-attached Lambda, ElastiCache, RDS Proxy, EKS, or burstable classes without dedicated support. The list lives
- * in lib/tenancy-guard.ts (which also stops `cdk synth` early); this rule records the same verdict as evidence.
+ * in core/dedicated-tenancy.ts, shared with lib/tenancy-guard.ts (which also stops `cdk synth` early); this rule
+ * records the same verdict as evidence.
  */
 export const DedicatedVpcCompatibleServices = defineRule({
   id: 'DedicatedVpcCompatibleServices',
@@ -31,10 +20,9 @@ export const DedicatedVpcCompatibleServices = defineRule({
     'VPC with dedicated tenancy (pillar P18). Use ECS on EC2, Lambda outside the VPC, and m6i/r6i classes.',
   check: (node: CfnResource) => {
     const type = node.cfnResourceType;
-    const alwaysRefused = type.startsWith('AWS::ElastiCache::') || type.startsWith('AWS::EKS::');
-    if (!alwaysRefused && !JUDGED_TYPES.includes(type)) return NagRuleCompliance.NOT_APPLICABLE;
+    if (!isJudgedForDedicatedTenancy(type)) return NagRuleCompliance.NOT_APPLICABLE;
     const dedicated = appResources(node, 'AWS::EC2::VPC').some((v) => cfnProps(v).InstanceTenancy === 'dedicated');
     if (!dedicated) return NagRuleCompliance.NOT_APPLICABLE;
-    return compliantIf(findTenancyProblems(node).length === 0);
+    return compliantIf(dedicatedTenancyObstacle(type, cfnProps(node)) === undefined);
   },
 });
