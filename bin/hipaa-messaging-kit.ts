@@ -2,10 +2,9 @@
 import { App } from 'aws-cdk-lib';
 import { resolve } from 'node:path';
 import { ConfigError } from '../core/config';
-import { buildKit, registerCompliancePacks } from '../lib/kit-app';
+import { buildKit, registerCompliancePacks, synthWithEvidence } from '../lib/kit-app';
 import { resolveConfig } from '../lib/profiles';
 import { TenancyError } from '../lib/tenancy-guard';
-import { writeEvidence } from '../policies/evidence/write-evidence';
 
 // The only place that reads context: `-c profile=<name>`, `-c overrides='<json>'` and `-c evidenceFile=<path>`
 // (or the same keys in cdk.json).
@@ -26,10 +25,7 @@ const recorder = (() => {
   }
 })();
 
-// Synthesize now (the CLI's own synth at exit reuses this assembly), then write every recorded rule outcome
-// outside the assembly for `npm run report`.
-const assembly = app.synth();
 const evidenceFile = resolve(
   app.node.tryGetContext('evidenceFile') ?? resolve(projectRoot, 'reports', '.evidence.json'),
 );
-writeEvidence(recorder, assembly.directory, projectRoot, evidenceFile);
+synthWithEvidence(app, recorder, projectRoot, evidenceFile);

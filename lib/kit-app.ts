@@ -8,6 +8,7 @@ import {
   RecordingNIST80053R5Checks,
   RecordingPillarsChecks,
 } from '../policies/evidence/recording-packs';
+import { writeEvidence } from '../policies/evidence/write-evidence';
 import { AuditStack } from './audit-stack';
 import { BastionStack } from './bastion-stack';
 import { DataStack } from './data-stack';
@@ -66,4 +67,13 @@ export function registerCompliancePacks(app: App, recorder = new EvidenceRecorde
     new RecordingPillarsChecks(recorder, app),
   );
   return recorder;
+}
+
+/**
+ * Synthesizes the app now (the CDK CLI's own synth at exit reuses this assembly), then writes every rule outcome
+ * `recorder` holds to `evidenceFile`, outside the assembly, for `npm run report`.
+ */
+export function synthWithEvidence(app: App, recorder: EvidenceRecorder, projectRoot: string, evidenceFile: string) {
+  const assembly = app.synth();
+  writeEvidence(recorder, assembly.directory, projectRoot, evidenceFile);
 }
