@@ -23,7 +23,7 @@ const run = async (args: string[], env: Record<string, string>) => {
 };
 
 const server = await startEmbeddedPostgres({ fast: true });
-let code = 1;
+let code: number;
 try {
   code = await run(files, { HMK_TEST_PG_ADMIN_URL: server.url() });
 } finally {

@@ -6,6 +6,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { KeyStore, StoredKey } from './key-store.js';
@@ -49,7 +50,7 @@ export class DynamoDbKeyStore implements KeyStore {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
       // Another container won the race: everyone uses its key.
       const winner = await this.get(conversationId, period);
-      if (!winner) throw new Error('key store: conditional write failed but no key is stored');
+      if (!winner) throw new Error('key store: conditional write failed but no key is stored', { cause: err });
       return winner;
     }
   }
@@ -65,7 +66,7 @@ export class DynamoDbKeyStore implements KeyStore {
 
   async listPeriods(conversationId: string): Promise<string[]> {
     const periods: string[] = [];
-    let start: Record<string, any> | undefined;
+    let start: Record<string, AttributeValue> | undefined;
     do {
       const out = await this.client.send(new QueryCommand({
         TableName: this.table,

@@ -68,7 +68,7 @@ export async function startEmbeddedPostgres(opts: { fast?: boolean; log?: (line:
     await pg.start();
   } catch (err) {
     rmSync(databaseDir, { recursive: true, force: true });
-    throw new Error(`embedded Postgres failed to start: ${String(err)}\n${logs.slice(-20).join('')}`);
+    throw new Error(`embedded Postgres failed to start: ${String(err)}\n${logs.slice(-20).join('')}`, { cause: err });
   }
   const url = (database = 'postgres') => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
   return {

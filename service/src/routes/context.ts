@@ -77,7 +77,7 @@ export function auditEntry(req: FastifyRequest, status: number, targets: string[
     // A junk X-Forwarded-For (from a trusted proxy) or a NUL in the user agent must never cost the audit row:
     // the row is written with the socket address and a cleaned agent instead.
     ip: isIP(req.ip) ? req.ip : req.socket.remoteAddress,
-    userAgent: req.headers['user-agent']?.replace(/\u0000/g, '').slice(0, 256),
+    userAgent: req.headers['user-agent']?.replaceAll('\u0000', '').slice(0, 256),
     outcome: outcomeFor(status),
     status,
     requestId: req.id,
