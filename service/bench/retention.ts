@@ -13,7 +13,13 @@ import { loadDbConfig } from '../src/config.js';
 import { periodOf } from '../src/crypto/key-store.js';
 import { PostgresKeyStore } from '../src/crypto/key-store-postgres.js';
 import { migrate, recordRetentionDefault } from '../src/db/migrate.js';
-import { KEYS_ROLE, RETENTION_ROLE, createOwnerClient, createRolePool, setServiceLoginPassword } from '../src/db/pool.js';
+import {
+  KEYS_ROLE,
+  RETENTION_ROLE,
+  createOwnerClient,
+  createRolePool,
+  setServiceLoginPassword,
+} from '../src/db/pool.js';
 import { startEmbeddedPostgres } from '../src/dev/embedded-pg.js';
 import { RetentionJob } from '../src/retention/job.js';
 
@@ -27,7 +33,10 @@ log(`bench:retention: ${cpus().length} CPUs, node ${process.version}, ${MESSAGES
 const server = await startEmbeddedPostgres();
 const objectsDir = mkdtempSync(join(tmpdir(), 'hmk-bench-objects-'));
 try {
-  const db = loadDbConfig({ DATABASE_URL: await server.createDatabase('hmk_retention_bench'), DB_SERVICE_PASSWORD: 'bench-only' });
+  const db = loadDbConfig({
+    DATABASE_URL: await server.createDatabase('hmk_retention_bench'),
+    DB_SERVICE_PASSWORD: 'bench-only',
+  });
   const owner = createOwnerClient(db);
   owner.on('error', () => undefined); // the server stops first if the bench fails
   await owner.connect();
@@ -38,15 +47,22 @@ try {
   const expiredPeriod = periodOf(new Date(Date.now() - 100 * 86_400_000));
   const t0 = Date.now();
   // Two contacts per conversation; a direct conversation each.
-  await owner.query(`
+  await owner.query(
+    `
     WITH c AS (SELECT g, gen_random_uuid() AS conv, gen_random_uuid() AS a, gen_random_uuid() AS b FROM generate_series(1, $1) g),
     contacts AS (INSERT INTO hmk.contacts (id, username, role)
                  SELECT a, 'a' || g, 'clinician' FROM c UNION ALL SELECT b, 'b' || g, 'member' FROM c),
     convs AS (INSERT INTO hmk.conversations (id, kind, created_by) SELECT conv, 'direct', a FROM c)
-    INSERT INTO hmk.participants (conversation_id, user_id) SELECT conv, a FROM c UNION ALL SELECT conv, b FROM c`, [CONVERSATIONS]);
+    INSERT INTO hmk.participants (conversation_id, user_id) SELECT conv, a FROM c UNION ALL SELECT conv, b FROM c`,
+    [CONVERSATIONS],
+  );
   // Expired messages (100 days old), then 10% recent ones, each with a 256-byte body and an outbox row.
-  for (const [n, age, period] of [[MESSAGES, '100 days', expiredPeriod], [Math.floor(MESSAGES / 10), '1 day', periodOf(new Date())]] as const) {
-    await owner.query(`
+  for (const [n, age, period] of [
+    [MESSAGES, '100 days', expiredPeriod],
+    [Math.floor(MESSAGES / 10), '1 day', periodOf(new Date())],
+  ] as const) {
+    await owner.query(
+      `
       WITH p AS (SELECT conversation_id, array_agg(user_id ORDER BY user_id) AS u FROM hmk.participants GROUP BY conversation_id),
       pn AS (SELECT row_number() OVER (ORDER BY conversation_id) AS i, conversation_id, u FROM p),
       m AS (INSERT INTO hmk.messages (id, conversation_id, sender_id, created_at)
@@ -58,15 +74,20 @@ try {
                    decode(repeat(md5(id::text), 16), 'hex') FROM m)
       INSERT INTO hmk.push_outbox (message_id, conversation_id, recipient_id, delivered_at)
       SELECT m.id, m.conversation_id, (SELECT x FROM unnest(pn.u) x WHERE x <> m.sender_id LIMIT 1), now()
-        FROM m JOIN pn ON pn.conversation_id = m.conversation_id`, [n, age, CONVERSATIONS, period]);
+        FROM m JOIN pn ON pn.conversation_id = m.conversation_id`,
+      [n, age, CONVERSATIONS, period],
+    );
   }
   // Attachments on 5% of the expired messages: a row and a stored object each.
-  const { rows: attached } = await owner.query<{ key: string }>(`
+  const { rows: attached } = await owner.query<{ key: string }>(
+    `
     INSERT INTO hmk.attachments (id, conversation_id, message_id, uploader_id, object_key, content_type, size_bytes, status, completed_at)
     SELECT m.aid, m.conversation_id, m.id, m.sender_id, 'attachments/' || m.conversation_id || '/' || m.aid, 'application/pdf', 1024, 'ready', now()
       FROM (SELECT gen_random_uuid() AS aid, id, conversation_id, sender_id FROM hmk.messages
              WHERE created_at < now() - interval '30 days' ORDER BY id LIMIT $1) m
-    RETURNING object_key AS key`, [Math.floor(MESSAGES / 20)]);
+    RETURNING object_key AS key`,
+    [Math.floor(MESSAGES / 20)],
+  );
   for (const { key } of attached) {
     const path = join(objectsDir, key);
     mkdirSync(dirname(path), { recursive: true });
@@ -74,16 +95,26 @@ try {
     writeFileSync(`${path}.type`, 'application/pdf');
   }
   // One key-store key per conversation for the expired period (random stand-ins for KMS-wrapped keys).
-  await owner.query(`INSERT INTO hmk.conversation_keys (conversation_id, period, kms_key_id, wrapped_key)
-                     SELECT id, $1, 'bench', decode(repeat(md5(id::text), 12), 'hex') FROM hmk.conversations`, [expiredPeriod]);
+  await owner.query(
+    `INSERT INTO hmk.conversation_keys (conversation_id, period, kms_key_id, wrapped_key)
+                     SELECT id, $1, 'bench', decode(repeat(md5(id::text), 12), 'hex') FROM hmk.conversations`,
+    [expiredPeriod],
+  );
   await owner.query('VACUUM ANALYZE');
-  log(`setup: ${CONVERSATIONS} conversations, ${MESSAGES} expired + ${Math.floor(MESSAGES / 10)} recent messages, ` +
-    `${attached.length} attachments, in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `setup: ${CONVERSATIONS} conversations, ${MESSAGES} expired + ${Math.floor(MESSAGES / 10)} recent messages, ` +
+      `${attached.length} attachments, in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   const retentionPool = createRolePool(db, RETENTION_ROLE, 2);
   const keysPool = createRolePool(db, KEYS_ROLE, 2);
-  const job = new RetentionJob(retentionPool, new PostgresKeyStore(keysPool), new LocalAttachmentStore(objectsDir, 60),
-    { intervalSeconds: 3600, batchSize: BATCH }, pino({ level: 'silent' }));
+  const job = new RetentionJob(
+    retentionPool,
+    new PostgresKeyStore(keysPool),
+    new LocalAttachmentStore(objectsDir, 60),
+    { intervalSeconds: 3600, batchSize: BATCH },
+    pino({ level: 'silent' }),
+  );
   const start = process.hrtime.bigint();
   const summary = await job.runOnce();
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -95,14 +126,22 @@ try {
   const later = await job.runOnce();
   const objectSeconds = Number(process.hrtime.bigint() - objectsStart) / 1e9;
 
-  const left = await owner.query(`SELECT (SELECT count(*) FROM hmk.messages WHERE created_at < now() - interval '30 days')::int AS expired,
+  const left = await owner.query(
+    `SELECT (SELECT count(*) FROM hmk.messages WHERE created_at < now() - interval '30 days')::int AS expired,
     (SELECT count(*) FROM hmk.messages)::int AS kept, (SELECT count(*) FROM hmk.conversation_keys WHERE period = $1)::int AS keys,
-    (SELECT count(*) FROM hmk.audit_log WHERE action LIKE 'retention.%')::int AS audit`, [expiredPeriod]);
+    (SELECT count(*) FROM hmk.audit_log WHERE action LIKE 'retention.%')::int AS audit`,
+    [expiredPeriod],
+  );
   await Promise.all([retentionPool.end(), keysPool.end()]);
   await owner.end();
   const check = left.rows[0];
-  if (summary.messages !== MESSAGES || check.expired !== 0 || check.keys !== 0 || check.kept !== Math.floor(MESSAGES / 10)
-    || later.objectsDeleted !== summary.attachments) {
+  if (
+    summary.messages !== MESSAGES ||
+    check.expired !== 0 ||
+    check.keys !== 0 ||
+    check.kept !== Math.floor(MESSAGES / 10) ||
+    later.objectsDeleted !== summary.attachments
+  ) {
     throw new Error(`unexpected result: ${JSON.stringify({ summary, later, check })}`);
   }
   const result = {
@@ -115,9 +154,11 @@ try {
     seconds: Number(seconds.toFixed(2)),
     messagesPerSecond: Math.round(summary.messages / seconds),
   };
-  log(`retention run: ${result.messagesPerSecond} messages deleted/s (${summary.messages} in ${result.seconds} s, ` +
-    `${summary.attachments} attachment rows, ${summary.keysDestroyed} keys shredded, ${check.audit} audit rows); ` +
-    `their ${later.objectsDeleted} objects, a later run: ${result.objectSeconds} s`);
+  log(
+    `retention run: ${result.messagesPerSecond} messages deleted/s (${summary.messages} in ${result.seconds} s, ` +
+      `${summary.attachments} attachment rows, ${summary.keysDestroyed} keys shredded, ${check.audit} audit rows); ` +
+      `their ${later.objectsDeleted} objects, a later run: ${result.objectSeconds} s`,
+  );
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
   await server.stop();

@@ -13,9 +13,13 @@ const pattern = 'two jobs running at once delete each message once and never fai
 let failed = 0;
 const started = Date.now();
 for (let i = 1; i <= runs; i++) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/run.ts', `--test-name-pattern=${pattern}`, 'test/retention.test.ts'], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'test/run.ts', `--test-name-pattern=${pattern}`, 'test/retention.test.ts'],
+    {
+      encoding: 'utf8',
+    },
+  );
   const ok = r.status === 0 && /^# pass 1$/m.test(r.stdout);
   if (!ok) {
     failed++;

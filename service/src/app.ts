@@ -17,7 +17,16 @@ import { LocalKeyring } from './crypto/keyring-local.js';
 import { KmsKeyProvider } from './crypto/kms.js';
 import type { KeyProvider } from './crypto/types.js';
 import { migrate, recordRetentionDefault } from './db/migrate.js';
-import { APP_ROLE, KEYS_ROLE, PUSH_ROLE, RETENTION_ROLE, assertServingLoginIsSafe, createOwnerClient, createRolePool, setServiceLoginPassword } from './db/pool.js';
+import {
+  APP_ROLE,
+  KEYS_ROLE,
+  PUSH_ROLE,
+  RETENTION_ROLE,
+  assertServingLoginIsSafe,
+  createOwnerClient,
+  createRolePool,
+  setServiceLoginPassword,
+} from './db/pool.js';
 import { createLogger } from './logger.js';
 import { LocalNotifySink } from './notify/sink.js';
 import { SnsNotifier } from './notify/sns.js';
@@ -71,7 +80,8 @@ function pushGatewayFor(config: Config): PushGateway {
 
 /** Break-glass notices: the ops SNS topic, or a local recording sink (never in production). */
 function notifierFor(config: Config): Notifier {
-  if (config.notify.mode === 'sns') return new SnsNotifier(new SNSClient({ region: config.awsRegion }), config.notify.topicArn!);
+  if (config.notify.mode === 'sns')
+    return new SnsNotifier(new SNSClient({ region: config.awsRegion }), config.notify.topicArn!);
   return new LocalNotifySink(config.notify.sinkFile);
 }
 
@@ -116,11 +126,16 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   const keyStore: KeyStore = keysPool
     ? new PostgresKeyStore(keysPool)
     : new DynamoDbKeyStore(new DynamoDBClient({ region: config.awsRegion }), config.keyStore.table!);
-  const envelope = new Envelope(overrides.keyProvider ?? keyProviderFor(config), {
-    maxAgeMs: config.dataKeyMaxAgeSeconds * 1000,
-    maxUses: config.dataKeyMaxUses,
-    maxEntries: 10_000,
-  }, Date.now, keyStore);
+  const envelope = new Envelope(
+    overrides.keyProvider ?? keyProviderFor(config),
+    {
+      maxAgeMs: config.dataKeyMaxAgeSeconds * 1000,
+      maxUses: config.dataKeyMaxUses,
+      maxEntries: 10_000,
+    },
+    Date.now,
+    keyStore,
+  );
   const attachments = overrides.attachments ?? attachmentStoreFor(config);
   const retention = new RetentionJob(retentionPool, keyStore, attachments, config.retention, logger);
   const app = await buildServer({

@@ -3,7 +3,10 @@
 import { existsSync } from 'node:fs';
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, fix: string) {
+  constructor(
+    readonly variable: string,
+    fix: string,
+  ) {
     super(`${variable}: ${fix}`);
     this.name = 'ConfigError';
   }
@@ -146,7 +149,10 @@ function httpsUrl(env: Env, name: string, production: boolean, fix: string): str
   }
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && (production || !loopback || url.protocol !== 'http:')) {
-    throw new ConfigError(name, 'must use https (plain http is accepted only for a loopback issuer outside production)');
+    throw new ConfigError(
+      name,
+      'must use https (plain http is accepted only for a loopback issuer outside production)',
+    );
   }
   return raw;
 }
@@ -179,7 +185,10 @@ function dbConfig(env: Env, production: boolean, serving = true): DbConfig {
     }
     // pg lets URL parameters override the ssl option, which would silently undo DB_SSL.
     if (/[?&](ssl|sslmode|sslrootcert|sslcert|sslkey)=/i.test(url)) {
-      throw new ConfigError('DATABASE_URL', 'must not carry ssl/sslmode parameters; set DB_SSL (and DB_SSL_CA_FILE) instead');
+      throw new ConfigError(
+        'DATABASE_URL',
+        'must not carry ssl/sslmode parameters; set DB_SSL (and DB_SSL_CA_FILE) instead',
+      );
     }
     return { connectionString: url, ...common };
   }
@@ -205,12 +214,16 @@ function serviceLogin(env: Env, production: boolean, sslMode: string): ServiceLo
   if (iamAuth && password) {
     throw new ConfigError('DB_SERVICE_PASSWORD', 'must not be set together with DB_IAM_AUTH=true; choose one');
   }
-  if (iamAuth && !region) throw new ConfigError('AWS_REGION', 'is required when DB_IAM_AUTH=true (to sign RDS IAM tokens)');
+  if (iamAuth && !region)
+    throw new ConfigError('AWS_REGION', 'is required when DB_IAM_AUTH=true (to sign RDS IAM tokens)');
   if (iamAuth && sslMode !== 'verify-full') {
     throw new ConfigError('DB_SSL', 'must be verify-full when DB_IAM_AUTH=true (RDS accepts IAM tokens only over TLS)');
   }
   if (production && !iamAuth && !password) {
-    throw new ConfigError('DB_IAM_AUTH', 'must be true in production (the serving login uses RDS IAM authentication), unless DB_SERVICE_PASSWORD is set');
+    throw new ConfigError(
+      'DB_IAM_AUTH',
+      'must be true in production (the serving login uses RDS IAM authentication), unless DB_SERVICE_PASSWORD is set',
+    );
   }
   return { user, password, iamAuth, region };
 }
@@ -225,7 +238,10 @@ function pushConfig(env: Env, production: boolean): Config['push'] {
   const apnsPlatformArn = str(env, 'SNS_APNS_PLATFORM_APPLICATION_ARN');
   const fcmPlatformArn = str(env, 'SNS_FCM_PLATFORM_APPLICATION_ARN');
   if (mode === 'sns' && !apnsPlatformArn && !fcmPlatformArn) {
-    throw new ConfigError('SNS_APNS_PLATFORM_APPLICATION_ARN', 'set it and/or SNS_FCM_PLATFORM_APPLICATION_ARN when PUSH_MODE=sns');
+    throw new ConfigError(
+      'SNS_APNS_PLATFORM_APPLICATION_ARN',
+      'set it and/or SNS_FCM_PLATFORM_APPLICATION_ARN when PUSH_MODE=sns',
+    );
   }
   return {
     mode,
@@ -241,7 +257,8 @@ function pushConfig(env: Env, production: boolean): Config['push'] {
 function notifyConfig(env: Env, production: boolean): Config['notify'] {
   const mode = str(env, 'NOTIFY_MODE') ?? (production ? 'sns' : 'sink');
   if (mode !== 'sns' && mode !== 'sink') throw new ConfigError('NOTIFY_MODE', `must be sns or sink (got "${mode}")`);
-  if (production && mode !== 'sns') throw new ConfigError('NOTIFY_MODE', 'must be sns in production (break-glass notices go to the ops topic)');
+  if (production && mode !== 'sns')
+    throw new ConfigError('NOTIFY_MODE', 'must be sns in production (break-glass notices go to the ops topic)');
   const topicArn = str(env, 'OPS_TOPIC_ARN');
   if (mode === 'sns' && !topicArn?.startsWith('arn:')) {
     throw new ConfigError('OPS_TOPIC_ARN', 'must be the ARN of the ops SNS topic when NOTIFY_MODE=sns');
@@ -255,7 +272,8 @@ function keyStoreConfig(env: Env, production: boolean): Config['keyStore'] {
     throw new ConfigError('KEY_STORE', `must be dynamodb or postgres (got "${mode}")`);
   }
   // In the database, a destroyed key would survive in every snapshot: crypto-shredding needs the separate store.
-  if (production && mode !== 'dynamodb') throw new ConfigError('KEY_STORE', 'must be dynamodb in production (crypto-shredding)');
+  if (production && mode !== 'dynamodb')
+    throw new ConfigError('KEY_STORE', 'must be dynamodb in production (crypto-shredding)');
   const table = str(env, 'KEY_STORE_TABLE');
   if (mode === 'dynamodb' && (!table || !/^[A-Za-z0-9_.-]{3,255}$/.test(table))) {
     throw new ConfigError('KEY_STORE_TABLE', 'must name the DynamoDB key table when KEY_STORE=dynamodb');
@@ -267,7 +285,8 @@ const DEFAULT_ATTACHMENT_TYPES = 'image/jpeg,image/png,image/heic,application/pd
 
 function attachmentsConfig(env: Env, production: boolean): Config['attachments'] {
   const mode = str(env, 'ATTACHMENTS_MODE') ?? (production ? 's3' : 'local');
-  if (mode !== 's3' && mode !== 'local') throw new ConfigError('ATTACHMENTS_MODE', `must be s3 or local (got "${mode}")`);
+  if (mode !== 's3' && mode !== 'local')
+    throw new ConfigError('ATTACHMENTS_MODE', `must be s3 or local (got "${mode}")`);
   if (production && mode !== 's3') throw new ConfigError('ATTACHMENTS_MODE', 'must be s3 in production');
   const bucket = str(env, 'ATTACHMENTS_BUCKET');
   const kmsKeyId = str(env, 'ATTACHMENTS_KMS_KEY_ID');
@@ -276,13 +295,22 @@ function attachmentsConfig(env: Env, production: boolean): Config['attachments']
       throw new ConfigError('ATTACHMENTS_BUCKET', 'must name the PHI bucket when ATTACHMENTS_MODE=s3');
     }
     if (!kmsKeyId?.startsWith('arn:')) {
-      throw new ConfigError('ATTACHMENTS_KMS_KEY_ID', "must be the full ARN of the PHI bucket's KMS key when ATTACHMENTS_MODE=s3");
+      throw new ConfigError(
+        'ATTACHMENTS_KMS_KEY_ID',
+        "must be the full ARN of the PHI bucket's KMS key when ATTACHMENTS_MODE=s3",
+      );
     }
   }
-  const allowedTypes = (str(env, 'ATTACHMENT_TYPES') ?? DEFAULT_ATTACHMENT_TYPES).split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+  const allowedTypes = (str(env, 'ATTACHMENT_TYPES') ?? DEFAULT_ATTACHMENT_TYPES)
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter(Boolean);
   const bad = allowedTypes.find((t) => !/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/.test(t));
   if (bad !== undefined || allowedTypes.length === 0) {
-    throw new ConfigError('ATTACHMENT_TYPES', `must be a comma-separated list of media types like image/png (got "${bad ?? ''}")`);
+    throw new ConfigError(
+      'ATTACHMENT_TYPES',
+      `must be a comma-separated list of media types like image/png (got "${bad ?? ''}")`,
+    );
   }
   return {
     mode,
@@ -313,14 +341,25 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const trustRaw = str(env, 'TRUST_PROXY');
-  const trustProxy = trustRaw ? trustRaw.split(',').map((s) => s.trim()).filter(Boolean) : false;
+  const trustProxy = trustRaw
+    ? trustRaw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : false;
   if (trustProxy && trustProxy.some((p) => !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(p))) {
-    throw new ConfigError('TRUST_PROXY', 'must be a comma-separated list of proxy IP addresses or CIDRs (e.g. 10.0.0.0/16)');
+    throw new ConfigError(
+      'TRUST_PROXY',
+      'must be a comma-separated list of proxy IP addresses or CIDRs (e.g. 10.0.0.0/16)',
+    );
   }
 
   const kmsKeyId = str(env, 'KMS_KEY_ID');
   if (production && !kmsKeyId) {
-    throw new ConfigError('KMS_KEY_ID', 'is required in production (envelope encryption, pillar P05); set it to the CMK ARN or alias');
+    throw new ConfigError(
+      'KMS_KEY_ID',
+      'is required in production (envelope encryption, pillar P05); set it to the CMK ARN or alias',
+    );
   }
   const localMasterKey = str(env, 'LOCAL_MASTER_KEY');
   if (localMasterKey && Buffer.from(localMasterKey, 'base64').length !== 32) {
@@ -328,7 +367,9 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const audience = required(env, 'AUTH_AUDIENCE', 'set it to the app client id(s), comma-separated')
-    .split(',').map((s) => s.trim()).filter(Boolean);
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
   const level = str(env, 'LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) {
@@ -349,8 +390,18 @@ export function loadConfig(env: Env = process.env): Config {
     bannerText: str(env, 'BANNER_TEXT') ?? DEFAULT_BANNER,
     trustProxy,
     auth: {
-      issuer: httpsUrl(env, 'AUTH_ISSUER', production, 'set it to the issuer URL (Cognito: https://cognito-idp.<region>.amazonaws.com/<poolId>)'),
-      jwksUri: httpsUrl(env, 'AUTH_JWKS_URI', production, 'set it to the issuer JWKS URL (Cognito: <issuer>/.well-known/jwks.json)'),
+      issuer: httpsUrl(
+        env,
+        'AUTH_ISSUER',
+        production,
+        'set it to the issuer URL (Cognito: https://cognito-idp.<region>.amazonaws.com/<poolId>)',
+      ),
+      jwksUri: httpsUrl(
+        env,
+        'AUTH_JWKS_URI',
+        production,
+        'set it to the issuer JWKS URL (Cognito: <issuer>/.well-known/jwks.json)',
+      ),
       audience,
     },
     idleTimeoutSeconds: int(env, 'IDLE_TIMEOUT_SECONDS', 900, 1, 900),

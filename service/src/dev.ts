@@ -6,11 +6,19 @@ import { tmpdir } from 'node:os';
 import { startService } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './dev/embedded-pg.js';
-import { DEV_ISSUER_FILE, removeIssuerFile, startLocalIssuer, writeIssuerFile, type LocalIssuer } from './dev/local-issuer.js';
+import {
+  DEV_ISSUER_FILE,
+  removeIssuerFile,
+  startLocalIssuer,
+  writeIssuerFile,
+  type LocalIssuer,
+} from './dev/local-issuer.js';
 
 const env: Record<string, string | undefined> = { ...process.env };
 if (env.NODE_ENV === 'production') {
-  process.stderr.write('configuration error: NODE_ENV: `npm run dev` is for local use; use `npm start` in production\n');
+  process.stderr.write(
+    'configuration error: NODE_ENV: `npm run dev` is for local use; use `npm start` in production\n',
+  );
   process.exit(2);
 }
 
@@ -20,7 +28,9 @@ try {
   // Check the rest of the configuration before starting anything (placeholders for what dev provides).
   loadConfig({
     DATABASE_URL: 'postgres://127.0.0.1/placeholder',
-    AUTH_ISSUER: 'http://127.0.0.1/', AUTH_JWKS_URI: 'http://127.0.0.1/jwks', AUTH_AUDIENCE: 'placeholder',
+    AUTH_ISSUER: 'http://127.0.0.1/',
+    AUTH_JWKS_URI: 'http://127.0.0.1/jwks',
+    AUTH_AUDIENCE: 'placeholder',
     ...env,
   });
   if (!env.DATABASE_URL) {
@@ -40,32 +50,35 @@ try {
   env.LOCAL_MASTER_KEY ??= randomBytes(32).toString('base64');
   // The serving login (hmk_service) needs a credential; locally a random password, set by the
   // migration step as the owner. (Production uses RDS IAM authentication instead.)
-  if (!env.DB_IAM_AUTH || !/^(1|true|yes)$/i.test(env.DB_IAM_AUTH)) env.DB_SERVICE_PASSWORD ??= randomBytes(24).toString('base64url');
+  if (!env.DB_IAM_AUTH || !/^(1|true|yes)$/i.test(env.DB_IAM_AUTH))
+    env.DB_SERVICE_PASSWORD ??= randomBytes(24).toString('base64url');
 
   const config = loadConfig(env);
   const service = await startService(config);
   await service.app.listen({ host: config.host, port: config.port });
   const url = `http://${config.host}:${config.port}`;
-  process.stderr.write([
-    '',
-    `HIPAA messaging service (dev) listening on ${url}`,
-    `  database:  ${pg ? 'embedded Postgres (deleted on exit)' : 'DATABASE_URL'}`,
-    `  master:    ${config.kmsKeyId ? `KMS ${config.kmsKeyId}` : 'local keyring (in-memory master key)'}`,
-    `  push:      ${config.push.mode === 'sink' ? `local sink -> ${config.push.sinkFile}` : config.push.mode}`,
-    `  notices:   ${config.notify.mode === 'sink' ? `local sink -> ${config.notify.sinkFile}` : `SNS ${config.notify.topicArn}`}`,
-    `  files:     ${config.attachments.mode === 's3' ? `S3 ${config.attachments.bucket}` : 'local directory (signed URLs served here)'}`,
-    `  key store: conversation keys in ${config.keyStore.mode === 'dynamodb' ? `DynamoDB ${config.keyStore.table}` : 'a Postgres table'}`,
-    `  retention: job every ${config.retention.intervalSeconds}s; default ${config.retention.defaultDays || 'forever'}${config.retention.defaultDays ? ' days' : ''}`,
-    `  directory: ${config.directoryMode} mode; idle timeout ${config.idleTimeoutSeconds}s`,
-    '',
-    issuer
-      ? `Mint a token (from service/):  TOKEN=$(npm run -s mint-dev-token -- --username alice --groups clinician)\n` +
-        `Then:                         curl -H "Authorization: Bearer $TOKEN" ${url}/v1/session\n` +
-        `(issuer key: ${DEV_ISSUER_FILE})`
-      : `Using the external issuer ${config.auth.issuer}.`,
-    `OpenAPI: ${url}/v1/openapi.json`,
-    '',
-  ].join('\n'));
+  process.stderr.write(
+    [
+      '',
+      `HIPAA messaging service (dev) listening on ${url}`,
+      `  database:  ${pg ? 'embedded Postgres (deleted on exit)' : 'DATABASE_URL'}`,
+      `  master:    ${config.kmsKeyId ? `KMS ${config.kmsKeyId}` : 'local keyring (in-memory master key)'}`,
+      `  push:      ${config.push.mode === 'sink' ? `local sink -> ${config.push.sinkFile}` : config.push.mode}`,
+      `  notices:   ${config.notify.mode === 'sink' ? `local sink -> ${config.notify.sinkFile}` : `SNS ${config.notify.topicArn}`}`,
+      `  files:     ${config.attachments.mode === 's3' ? `S3 ${config.attachments.bucket}` : 'local directory (signed URLs served here)'}`,
+      `  key store: conversation keys in ${config.keyStore.mode === 'dynamodb' ? `DynamoDB ${config.keyStore.table}` : 'a Postgres table'}`,
+      `  retention: job every ${config.retention.intervalSeconds}s; default ${config.retention.defaultDays || 'forever'}${config.retention.defaultDays ? ' days' : ''}`,
+      `  directory: ${config.directoryMode} mode; idle timeout ${config.idleTimeoutSeconds}s`,
+      '',
+      issuer
+        ? `Mint a token (from service/):  TOKEN=$(npm run -s mint-dev-token -- --username alice --groups clinician)\n` +
+          `Then:                         curl -H "Authorization: Bearer $TOKEN" ${url}/v1/session\n` +
+          `(issuer key: ${DEV_ISSUER_FILE})`
+        : `Using the external issuer ${config.auth.issuer}.`,
+      `OpenAPI: ${url}/v1/openapi.json`,
+      '',
+    ].join('\n'),
+  );
 
   let stopping = false;
   const stop = async () => {
@@ -83,8 +96,10 @@ try {
   if (issuer) removeIssuerFile();
   await pg?.stop().catch(() => undefined);
   const e = err as Error & { code?: string };
-  process.stderr.write(err instanceof ConfigError
-    ? `configuration error: ${e.message}\n`
-    : `dev startup failed: ${e.name}${e.code ? ` (${e.code})` : ''}: ${e.message}\n`);
+  process.stderr.write(
+    err instanceof ConfigError
+      ? `configuration error: ${e.message}\n`
+      : `dev startup failed: ${e.name}${e.code ? ` (${e.code})` : ''}: ${e.message}\n`,
+  );
   process.exit(err instanceof ConfigError ? 2 : 1);
 }

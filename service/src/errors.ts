@@ -5,7 +5,10 @@ import { InvalidDeviceTokenError, PlatformNotConfiguredError } from './push/type
 import { PLAIN_TEXT_PATTERN } from './text.js';
 
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'HttpError';
   }
@@ -44,8 +47,11 @@ function validationMessage(err: FastifyError): string {
   const v = err.validation?.[0];
   if (!v) return 'invalid request';
   const params = v.params as Record<string, unknown>;
-  const path = (v.instancePath || '').split('/').filter(Boolean)
-    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('');
+  const path = (v.instancePath || '')
+    .split('/')
+    .filter(Boolean)
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
+    .join('');
   const extra = params.missingProperty ?? params.additionalProperty;
   const field = `${err.validationContext ?? 'request'}${path}${extra ? `.${String(extra)}` : ''}`;
   if (v.keyword === 'pattern' && params.pattern === PLAIN_TEXT_PATTERN) {
@@ -57,15 +63,31 @@ function validationMessage(err: FastifyError): string {
 // Postgres SQLSTATEs raised by our functions (HMxxx) or by policies and constraints.
 function fromPg(code: string, message: string): ErrorReply | undefined {
   switch (code) {
-    case 'HM400': return reply(400, message);
-    case 'HM401': return reply(401, message);
-    case 'HM404': return reply(404, message); // raised by our functions, e.g. "conversation not found"
-    case '42501': case '23503': return reply(404, 'not found');
-    case 'HM409': return reply(409, message); // our functions' own words, e.g. "account already closed"
-    case '23505': return reply(409, 'conflicts with existing data');
-    case '23514': case '22001': case '22021': case '22P02': case '22003': case '54000':
+    case 'HM400':
+      return reply(400, message);
+    case 'HM401':
+      return reply(401, message);
+    case 'HM404':
+      return reply(404, message); // raised by our functions, e.g. "conversation not found"
+    case '42501':
+    case '23503':
+      return reply(404, 'not found');
+    case 'HM409':
+      return reply(409, message); // our functions' own words, e.g. "account already closed"
+    case '23505':
+      return reply(409, 'conflicts with existing data');
+    case '23514':
+    case '22001':
+    case '22021':
+    case '22P02':
+    case '22003':
+    case '54000':
       return reply(400, 'a value in the request is not acceptable');
-    case '57014': case '53300': case '08006': case '40P01': case '40001':
+    case '57014':
+    case '53300':
+    case '08006':
+    case '40P01':
+    case '40001':
       return reply(503, 'temporarily unavailable, retry');
     default:
       return code.startsWith('22') ? reply(400, 'a value in the request is not acceptable') : undefined;

@@ -4,8 +4,21 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export const REDACT_PATHS = [
-  'authorization', '*.authorization', 'req.headers', 'headers', 'body', '*.body', 'req.body',
-  'token', '*.token', 'publicKey', '*.publicKey', 'password', '*.password', 'endpointArn', '*.endpointArn',
+  'authorization',
+  '*.authorization',
+  'req.headers',
+  'headers',
+  'body',
+  '*.body',
+  'req.body',
+  'token',
+  '*.token',
+  'publicKey',
+  '*.publicKey',
+  'password',
+  '*.password',
+  'endpointArn',
+  '*.endpointArn',
 ];
 
 /** Errors are logged by type and code only: pg and JSON-parse messages can quote input values. */

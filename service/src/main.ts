@@ -19,7 +19,10 @@ try {
     if (stopping) return;
     stopping = true;
     service.logger.info({ signal }, 'shutting down');
-    service.close().then(() => process.exit(0), () => process.exit(1));
+    service.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

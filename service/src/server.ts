@@ -99,8 +99,21 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
 
   // Route plugins: each an encapsulated context with the shared dependencies and actions.
   const opts = { deps, actions };
-  for (const routes of [healthRoutes, sessionRoutes, contactRoutes, conversationRoutes, messageRoutes, deviceRoutes,
-    keyRoutes, attachmentRoutes, breakGlassRoutes, directoryAdminRoutes, patientRoutes, auditRoutes, retentionRoutes]) {
+  for (const routes of [
+    healthRoutes,
+    sessionRoutes,
+    contactRoutes,
+    conversationRoutes,
+    messageRoutes,
+    deviceRoutes,
+    keyRoutes,
+    attachmentRoutes,
+    breakGlassRoutes,
+    directoryAdminRoutes,
+    patientRoutes,
+    auditRoutes,
+    retentionRoutes,
+  ]) {
     await app.register(routes, opts);
   }
   return app;

@@ -31,10 +31,22 @@ after(() => h.close());
 
 type Op = (u: TestUser, conv: string) => Promise<number>;
 const ops: Record<string, { op: Op; allowed: number }> = {
-  'read conversation': { op: async (u, c) => (await h.request('GET', `/v1/conversations/${c}`, { token: u.token })).status, allowed: 200 },
-  'list messages': { op: async (u, c) => (await h.request('GET', `/v1/conversations/${c}/messages`, { token: u.token })).status, allowed: 200 },
+  'read conversation': {
+    op: async (u, c) => (await h.request('GET', `/v1/conversations/${c}`, { token: u.token })).status,
+    allowed: 200,
+  },
+  'list messages': {
+    op: async (u, c) => (await h.request('GET', `/v1/conversations/${c}/messages`, { token: u.token })).status,
+    allowed: 200,
+  },
   'send message': {
-    op: async (u, c) => (await h.request('POST', `/v1/conversations/${c}/messages`, { token: u.token, body: { body: `hi from ${u.username}` } })).status,
+    op: async (u, c) =>
+      (
+        await h.request('POST', `/v1/conversations/${c}/messages`, {
+          token: u.token,
+          body: { body: `hi from ${u.username}` },
+        })
+      ).status,
     allowed: 201,
   },
 };
@@ -60,7 +72,10 @@ test('conversation lists hold exactly my conversations and no message text', asy
   for (const [uname, user] of Object.entries(users)) {
     const r = await h.request('GET', '/v1/conversations', { token: user.token });
     assert.equal(r.status, 200);
-    const expected = Object.entries(members).filter(([, m]) => m.includes(uname)).map(([k]) => convs[k]).sort();
+    const expected = Object.entries(members)
+      .filter(([, m]) => m.includes(uname))
+      .map(([k]) => convs[k])
+      .sort();
     assert.deepEqual(r.json.map((c: { id: string }) => c.id).sort(), expected, uname);
     assert.doesNotMatch(JSON.stringify(r.json), /hi from/);
   }
@@ -68,9 +83,16 @@ test('conversation lists hold exactly my conversations and no message text', asy
 
 test('messages read back only inside the conversation, newest first, with server timestamps', async () => {
   const r = await h.request('GET', `/v1/conversations/${convs.group}/messages`, { token: users.carol.token });
-  assert.deepEqual(r.json.map((m: { body: string }) => m.body).sort(), ['hi from bob', 'hi from carol', 'hi from dave']);
+  assert.deepEqual(r.json.map((m: { body: string }) => m.body).sort(), [
+    'hi from bob',
+    'hi from carol',
+    'hi from dave',
+  ]);
   const times = r.json.map((m: { createdAt: string }) => Date.parse(m.createdAt));
-  assert.deepEqual(times, [...times].sort((a: number, b: number) => b - a));
+  assert.deepEqual(
+    times,
+    [...times].sort((a: number, b: number) => b - a),
+  );
 });
 
 test('not-yours and not-found give the same 404 body', async () => {
@@ -83,19 +105,30 @@ test('not-yours and not-found give the same 404 body', async () => {
 
 test('concurrent sends batched together keep per-message access control and audit', async () => {
   const db = await h.owner();
-  const count = async () => (await db.query('SELECT count(*)::int AS n FROM hmk.messages WHERE conversation_id = $1', [convs.direct])).rows[0].n;
+  const count = async () =>
+    (await db.query('SELECT count(*)::int AS n FROM hmk.messages WHERE conversation_id = $1', [convs.direct])).rows[0]
+      .n;
   const before = await count();
   const senders = Array.from({ length: 40 }, (_, i) => (i % 2 ? users.alice : users.eve));
-  const results = await Promise.all(senders.map((u) =>
-    h.request('POST', `/v1/conversations/${convs.direct}/messages`, { token: u.token, body: { body: `batch from ${u.username}` } })));
+  const results = await Promise.all(
+    senders.map((u) =>
+      h.request('POST', `/v1/conversations/${convs.direct}/messages`, {
+        token: u.token,
+        body: { body: `batch from ${u.username}` },
+      }),
+    ),
+  );
   results.forEach((r, i) => assert.equal(r.status, senders[i] === users.alice ? 201 : 404));
   assert.equal(await count(), before + 20);
   const audit = await db.query(
     "SELECT actor_id, outcome, count(*)::int AS n FROM hmk.audit_log WHERE action = 'message.send' AND actor_id = ANY($1::uuid[]) GROUP BY 1, 2",
-    [[users.alice.id, users.eve.id]]);
-  const byActor = Object.fromEntries(audit.rows.map((r) => [`${r.actor_id === users.alice.id ? 'alice' : 'eve'}:${r.outcome}`, r.n]));
+    [[users.alice.id, users.eve.id]],
+  );
+  const byActor = Object.fromEntries(
+    audit.rows.map((r) => [`${r.actor_id === users.alice.id ? 'alice' : 'eve'}:${r.outcome}`, r.n]),
+  );
   assert.ok(byActor['alice:ok'] >= 20);
   assert.ok(byActor['eve:denied'] >= 20);
-  const leaked = await db.query("SELECT count(*)::int AS n FROM hmk.messages WHERE sender_id = $1", [users.eve.id]);
+  const leaked = await db.query('SELECT count(*)::int AS n FROM hmk.messages WHERE sender_id = $1', [users.eve.id]);
   assert.equal(leaked.rows[0].n, 0);
 });

@@ -25,8 +25,16 @@ test('health reveals nothing', async () => {
 test('OpenAPI document lists the contract paths', async () => {
   const r = await h.request('GET', '/v1/openapi.json');
   assert.equal(r.status, 200);
-  for (const p of ['/v1/session', '/v1/contacts/me', '/v1/contacts', '/v1/conversations', '/v1/conversations/{id}/messages',
-    '/v1/devices', '/v1/keys/me', '/v1/keys/{userId}']) {
+  for (const p of [
+    '/v1/session',
+    '/v1/contacts/me',
+    '/v1/contacts',
+    '/v1/conversations',
+    '/v1/conversations/{id}/messages',
+    '/v1/devices',
+    '/v1/keys/me',
+    '/v1/keys/{userId}',
+  ]) {
     assert.ok(r.json.paths[p], p);
   }
 });
@@ -43,11 +51,19 @@ test('PUT /v1/contacts/me registers and updates; the username comes from the tok
 });
 
 test('enterprise directory: exact lookup, list and search', async () => {
-  assert.deepEqual((await get(bob, '/v1/contacts?username=carol')).json, [{ id: carol.id, username: 'carol', displayName: 'Display carol' }]);
+  assert.deepEqual((await get(bob, '/v1/contacts?username=carol')).json, [
+    { id: carol.id, username: 'carol', displayName: 'Display carol' },
+  ]);
   assert.deepEqual((await get(bob, '/v1/contacts?username=car')).json, [], 'exact match only');
   const all = await get(bob, '/v1/contacts');
-  assert.deepEqual(all.json.map((c: { username: string }) => c.username), ['alice', 'bob', 'carol']);
-  assert.deepEqual((await get(bob, '/v1/contacts?q=ca')).json.map((c: { username: string }) => c.username), ['carol']);
+  assert.deepEqual(
+    all.json.map((c: { username: string }) => c.username),
+    ['alice', 'bob', 'carol'],
+  );
+  assert.deepEqual(
+    (await get(bob, '/v1/contacts?q=ca')).json.map((c: { username: string }) => c.username),
+    ['carol'],
+  );
   assert.deepEqual((await get(bob, '/v1/contacts?q=%25')).json, [], 'LIKE wildcards are literal');
 });
 
@@ -60,7 +76,10 @@ test('public directory: exact lookup only, listing is 403', async () => {
     assert.equal(r.json.error, 'forbidden');
     assert.equal((await pub.request('GET', '/v1/contacts?q=z', { token: u.token })).status, 403);
     const found = await pub.request('GET', '/v1/contacts?username=zed', { token: u.token });
-    assert.deepEqual(found.json.map((c: { id: string }) => c.id), [u.id]);
+    assert.deepEqual(
+      found.json.map((c: { id: string }) => c.id),
+      [u.id],
+    );
   } finally {
     await pub.close();
   }
@@ -91,12 +110,19 @@ test('1:1 conversations are idempotent per pair; groups are bounded', async () =
 
 test('messages page newest first with a before cursor; the list is ordered by activity', async () => {
   const conv = (await post(alice, '/v1/conversations', { participantIds: [carol.id] })).json.id;
-  for (let i = 0; i < 5; i++) assert.equal((await post(alice, `/v1/conversations/${conv}/messages`, { body: `n${i}` })).status, 201);
+  for (let i = 0; i < 5; i++)
+    assert.equal((await post(alice, `/v1/conversations/${conv}/messages`, { body: `n${i}` })).status, 201);
   const page1 = await get(carol, `/v1/conversations/${conv}/messages?limit=2`);
-  assert.deepEqual(page1.json.map((m: { body: string }) => m.body), ['n4', 'n3']);
+  assert.deepEqual(
+    page1.json.map((m: { body: string }) => m.body),
+    ['n4', 'n3'],
+  );
   assert.deepEqual(Object.keys(page1.json[0]).sort(), ['body', 'createdAt', 'id', 'senderId']);
   const page2 = await get(carol, `/v1/conversations/${conv}/messages?limit=2&before=${page1.json[1].id}`);
-  assert.deepEqual(page2.json.map((m: { body: string }) => m.body), ['n2', 'n1']);
+  assert.deepEqual(
+    page2.json.map((m: { body: string }) => m.body),
+    ['n2', 'n1'],
+  );
   const unknownCursor = await get(carol, `/v1/conversations/${conv}/messages?before=${randomUUID()}`);
   assert.equal(unknownCursor.status, 404);
   const list = await get(carol, '/v1/conversations');
@@ -113,7 +139,9 @@ test('bodies are sealed at rest; end-to-end bodies are stored exactly as the cli
   assert.match(stored.key_id, /^ks:\d{4}-\d{2}$/);
   assert.equal(stored.encrypted_key, null);
   assert.ok(!stored.ciphertext.toString('latin1').includes('confidential-marker-123'));
-  const dump = await db.query("SELECT count(*)::int AS n FROM hmk.message_bodies WHERE position(convert_to('confidential-marker', 'UTF8') IN ciphertext) > 0");
+  const dump = await db.query(
+    "SELECT count(*)::int AS n FROM hmk.message_bodies WHERE position(convert_to('confidential-marker', 'UTF8') IN ciphertext) > 0",
+  );
   assert.equal(dump.rows[0].n, 0, 'a database dump alone reveals nothing');
 
   const e2e = (await post(alice, '/v1/conversations', { participantIds: [bob.id], endToEnd: true })).json.id;
@@ -127,7 +155,8 @@ test('bodies are sealed at rest; end-to-end bodies are stored exactly as the cli
 });
 
 test('public-key directory: publish and look up', async () => {
-  const key = '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----';
+  const key =
+    '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----';
   const put = await h.request('PUT', '/v1/keys/me', { token: bob.token, body: { publicKey: key } });
   assert.equal(put.status, 200);
   const r = await get(alice, `/v1/keys/${bob.id}`);

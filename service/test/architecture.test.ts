@@ -30,7 +30,12 @@ export function importGraph(dir: string): Map<string, string[]> {
     const targets = info.importedFiles
       .map((i) => i.fileName)
       .filter((spec) => spec.startsWith('.'))
-      .map((spec) => relative(dir, resolve(dir, dirname(file), spec)).split('\\').join('/').replace(/\.js$/, '.ts'));
+      .map((spec) =>
+        relative(dir, resolve(dir, dirname(file), spec))
+          .split('\\')
+          .join('/')
+          .replace(/\.js$/, '.ts'),
+      );
     const missing = targets.filter((t) => !known.has(t));
     if (missing.length) throw new Error(`${file} imports ${missing.join(', ')}, which is not a source file`);
     graph.set(file, [...new Set(targets)].sort());
@@ -107,11 +112,12 @@ test('the cycle finder names a circle in a synthetic graph, and finds none in an
     ['c.ts', ['a.ts']],
     ['self.ts', ['self.ts']],
   ]);
-  assert.deepEqual(findCycles(circular).map((c) => c.join(' -> ')).sort(), [
-    'a.ts -> b.ts -> c.ts -> a.ts',
-    'errors.ts -> routes/schemas.ts -> errors.ts',
-    'self.ts -> self.ts',
-  ]);
+  assert.deepEqual(
+    findCycles(circular)
+      .map((c) => c.join(' -> '))
+      .sort(),
+    ['a.ts -> b.ts -> c.ts -> a.ts', 'errors.ts -> routes/schemas.ts -> errors.ts', 'self.ts -> self.ts'],
+  );
   const layered = new Map([
     ['server.ts', ['routes/a.ts', 'errors.ts']],
     ['routes/a.ts', ['errors.ts', 'text.ts']],

@@ -3,7 +3,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DeleteObjectsCommand, HeadObjectCommand, ListObjectVersionsCommand, ListObjectsV2Command, S3Client, S3ServiceException,
+  DeleteObjectsCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { S3AttachmentStore, createS3Client } from '../src/attachments/s3.js';
@@ -17,15 +22,21 @@ let s3: S3Client;
 let store: S3AttachmentStore;
 before(() => {
   // The default credential chain reads these first: fake, static, no network.
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
   s3 = createS3Client('us-east-1');
   store = new S3AttachmentStore(s3, BUCKET, KEY_ARN, 300);
 });
-after(() => { process.env = saved; });
+after(() => {
+  process.env = saved;
+});
 
-const SSE_AND_BODY_HEADERS = 'content-length;content-type;host;if-none-match;x-amz-server-side-encryption;x-amz-server-side-encryption-aws-kms-key-id';
+const SSE_AND_BODY_HEADERS =
+  'content-length;content-type;host;if-none-match;x-amz-server-side-encryption;x-amz-server-side-encryption-aws-kms-key-id';
 
 test('presigned upload: 5 minutes, SSE-KMS with the PHI key, type, exact length and write-once (If-None-Match) all signed as headers', async () => {
   const start = Date.now();
@@ -38,7 +49,10 @@ test('presigned upload: 5 minutes, SSE-KMS with the PHI key, type, exact length 
   assert.equal(q.get('X-Amz-SignedHeaders'), SSE_AND_BODY_HEADERS);
   assert.match(q.get('X-Amz-Credential')!, /^AKIAIOSFODNN7EXAMPLE\/\d{8}\/us-east-1\/s3\/aws4_request$/);
   // Signed as headers, not hoisted into the query, and no checksum of an empty body.
-  assert.deepEqual([...q.keys()].filter((k) => /server-side|checksum|content-(type|length)/i.test(k)), []);
+  assert.deepEqual(
+    [...q.keys()].filter((k) => /server-side|checksum|content-(type|length)/i.test(k)),
+    [],
+  );
   assert.equal(up.method, 'PUT');
   assert.deepEqual(up.headers, {
     'content-type': 'image/png',
@@ -65,7 +79,10 @@ test('the signature changes with the content type, the length and the KMS key (t
 
 test('URLs never live longer than 5 minutes, whatever the store is given', async () => {
   const long = new S3AttachmentStore(s3, BUCKET, KEY_ARN, 3600);
-  assert.equal(new URL((await long.presignUpload(OBJECT, 'image/png', 1)).url).searchParams.get('X-Amz-Expires'), '300');
+  assert.equal(
+    new URL((await long.presignUpload(OBJECT, 'image/png', 1)).url).searchParams.get('X-Amz-Expires'),
+    '300',
+  );
   const short = new S3AttachmentStore(s3, BUCKET, KEY_ARN, 60);
   const down = await short.presignDownload(OBJECT);
   assert.equal(down.method, 'GET');
@@ -86,8 +103,15 @@ test('a download may be cut short to end by a given time (a break-glass grant): 
   };
   assert.deepEqual(await expires(), { seconds: '300', expiresAt: '2026-01-02T03:09:05.000Z' });
   // Whole seconds, rounded down: never past the cap.
-  assert.deepEqual(await expires(new Date('2026-01-02T03:05:35.900Z')), { seconds: '90', expiresAt: '2026-01-02T03:05:35.000Z' });
-  assert.deepEqual(await expires(new Date('2026-01-02T04:00:00Z')), { seconds: '300', expiresAt: '2026-01-02T03:09:05.000Z' }, 'a later cap changes nothing');
+  assert.deepEqual(await expires(new Date('2026-01-02T03:05:35.900Z')), {
+    seconds: '90',
+    expiresAt: '2026-01-02T03:05:35.000Z',
+  });
+  assert.deepEqual(
+    await expires(new Date('2026-01-02T04:00:00Z')),
+    { seconds: '300', expiresAt: '2026-01-02T03:09:05.000Z' },
+    'a later cap changes nothing',
+  );
   await assert.rejects(expires(new Date('2026-01-02T03:04:05.500Z')), /at least 1 second/);
   await assert.rejects(expires(new Date('2026-01-02T03:00:00Z')), /at least 1 second/);
 });
@@ -102,19 +126,26 @@ test('head: a prefix-scoped listing decides presence (a HEAD on a missing key ma
   const m = mockClient(s3);
   try {
     const listing = (key: string, keys: string[]) =>
-      m.on(ListObjectsV2Command, { Bucket: BUCKET, Prefix: key, MaxKeys: 1 }).resolves({ Contents: keys.map((Key) => ({ Key })) });
+      m
+        .on(ListObjectsV2Command, { Bucket: BUCKET, Prefix: key, MaxKeys: 1 })
+        .resolves({ Contents: keys.map((Key) => ({ Key })) });
     listing(OBJECT, [OBJECT]);
-    m.on(HeadObjectCommand, { Bucket: BUCKET, Key: OBJECT }).resolves({ ContentLength: 42, ContentType: 'application/pdf' });
+    m.on(HeadObjectCommand, { Bucket: BUCKET, Key: OBJECT }).resolves({
+      ContentLength: 42,
+      ContentType: 'application/pdf',
+    });
     assert.deepEqual(await store.head(OBJECT), { sizeBytes: 42, contentType: 'application/pdf' });
     // Missing: only a longer sibling shares the prefix. No HEAD is sent, so a 403 for it cannot matter.
     listing('attachments/missing', ['attachments/missing-sibling']);
     m.on(HeadObjectCommand, { Key: 'attachments/missing' }).rejects(
-      new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } }));
+      new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } }),
+    );
     assert.equal(await store.head('attachments/missing'), undefined);
     // Listed but the HEAD is denied: a real permission problem, raised.
     listing('attachments/denied', ['attachments/denied']);
     m.on(HeadObjectCommand, { Key: 'attachments/denied' }).rejects(
-      new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } }));
+      new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } }),
+    );
     await assert.rejects(store.head('attachments/denied'), { name: 'AccessDenied' });
   } finally {
     m.restore();
@@ -127,8 +158,13 @@ test('deleteObjects removes every version and delete marker of exactly those key
     const sibling = `${OBJECT}x`; // shares the prefix, must survive
     m.on(ListObjectVersionsCommand)
       .resolvesOnce({
-        IsTruncated: true, NextKeyMarker: OBJECT, NextVersionIdMarker: 'v2',
-        Versions: [{ Key: OBJECT, VersionId: 'v1' }, { Key: OBJECT, VersionId: 'v2' }],
+        IsTruncated: true,
+        NextKeyMarker: OBJECT,
+        NextVersionIdMarker: 'v2',
+        Versions: [
+          { Key: OBJECT, VersionId: 'v1' },
+          { Key: OBJECT, VersionId: 'v2' },
+        ],
       })
       .resolvesOnce({
         IsTruncated: false,
@@ -138,16 +174,26 @@ test('deleteObjects removes every version and delete marker of exactly those key
       .resolvesOnce({ IsTruncated: false });
     m.on(DeleteObjectsCommand).resolves({});
     await store.deleteObjects([OBJECT, 'attachments/gone']);
-    assert.deepEqual(m.commandCalls(ListObjectVersionsCommand).map((c) => c.args[0].input), [
-      { Bucket: BUCKET, Prefix: OBJECT, KeyMarker: undefined, VersionIdMarker: undefined },
-      { Bucket: BUCKET, Prefix: OBJECT, KeyMarker: OBJECT, VersionIdMarker: 'v2' },
-      { Bucket: BUCKET, Prefix: 'attachments/gone', KeyMarker: undefined, VersionIdMarker: undefined },
-    ]);
+    assert.deepEqual(
+      m.commandCalls(ListObjectVersionsCommand).map((c) => c.args[0].input),
+      [
+        { Bucket: BUCKET, Prefix: OBJECT, KeyMarker: undefined, VersionIdMarker: undefined },
+        { Bucket: BUCKET, Prefix: OBJECT, KeyMarker: OBJECT, VersionIdMarker: 'v2' },
+        { Bucket: BUCKET, Prefix: 'attachments/gone', KeyMarker: undefined, VersionIdMarker: undefined },
+      ],
+    );
     const deletes = m.commandCalls(DeleteObjectsCommand);
     assert.equal(deletes.length, 1);
     assert.deepEqual(deletes[0].args[0].input, {
       Bucket: BUCKET,
-      Delete: { Quiet: true, Objects: [{ Key: OBJECT, VersionId: 'v1' }, { Key: OBJECT, VersionId: 'v2' }, { Key: OBJECT, VersionId: 'dm1' }] },
+      Delete: {
+        Quiet: true,
+        Objects: [
+          { Key: OBJECT, VersionId: 'v1' },
+          { Key: OBJECT, VersionId: 'v2' },
+          { Key: OBJECT, VersionId: 'dm1' },
+        ],
+      },
     });
 
     m.reset();
@@ -166,7 +212,10 @@ test('deleteObjects sends at most 1000 versions per call and fails loudly when S
     m.on(ListObjectVersionsCommand).resolves({ IsTruncated: false, Versions: versions });
     m.on(DeleteObjectsCommand).resolves({});
     await store.deleteObjects([OBJECT]);
-    assert.deepEqual(m.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete!.Objects!.length), [1000, 500]);
+    assert.deepEqual(
+      m.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete!.Objects!.length),
+      [1000, 500],
+    );
 
     m.on(DeleteObjectsCommand).resolves({ Errors: [{ Key: OBJECT, VersionId: 'v3', Code: 'AccessDenied' }] });
     await assert.rejects(store.deleteObjects([OBJECT]), /did not delete 1 object versions \(AccessDenied\)/);

@@ -21,7 +21,8 @@ before(async () => {
   bob = await h.user('bob');
   mallory = await h.user('mallory');
   auditor = await h.user('auditor-ann', { groups: ['auditor'] });
-  conv = (await h.request('POST', '/v1/conversations', { token: alice.token, body: { participantIds: [bob.id] } })).json.id;
+  conv = (await h.request('POST', '/v1/conversations', { token: alice.token, body: { participantIds: [bob.id] } })).json
+    .id;
   msg = await send(alice, conv);
 });
 after(async () => {
@@ -30,18 +31,29 @@ after(async () => {
 });
 
 async function send(u: TestUser, conversationId: string): Promise<string> {
-  const r = await h.request('POST', `/v1/conversations/${conversationId}/messages`, { token: u.token, body: { body: 'see the attached scan' } });
+  const r = await h.request('POST', `/v1/conversations/${conversationId}/messages`, {
+    token: u.token,
+    body: { body: 'see the attached scan' },
+  });
   assert.equal(r.status, 201);
   return r.json.id;
 }
 
 const base = (c: string, m: string) => `/v1/conversations/${c}/messages/${m}/attachments`;
-const attach = (u: TestUser, body: unknown, c = conv, m = msg) => h.request('POST', base(c, m), { token: u.token, body });
-const complete = (u: TestUser, id: string, c = conv, m = msg) => h.request('POST', `${base(c, m)}/${id}/complete`, { token: u.token });
+const attach = (u: TestUser, body: unknown, c = conv, m = msg) =>
+  h.request('POST', base(c, m), { token: u.token, body });
+const complete = (u: TestUser, id: string, c = conv, m = msg) =>
+  h.request('POST', `${base(c, m)}/${id}/complete`, { token: u.token });
 const list = (u: TestUser, c = conv, m = msg) => h.request('GET', base(c, m), { token: u.token });
-const download = (u: TestUser, id: string, c = conv, m = msg) => h.request('GET', `${base(c, m)}/${id}/download`, { token: u.token });
+const download = (u: TestUser, id: string, c = conv, m = msg) =>
+  h.request('GET', `${base(c, m)}/${id}/download`, { token: u.token });
 
-interface Presigned { url: string; method: 'PUT' | 'GET'; headers: Record<string, string>; expiresAt: string }
+interface Presigned {
+  url: string;
+  method: 'PUT' | 'GET';
+  headers: Record<string, string>;
+  expiresAt: string;
+}
 
 /** Sends exactly the presigned request, as a client would (optionally with changed headers). */
 function fetchPresigned(p: Presigned, payload?: Buffer, headers: Record<string, string> = {}) {
@@ -63,7 +75,13 @@ test('round trip: declare, PUT the bytes, complete, download the same bytes; one
   assert.equal(created.status, 201, JSON.stringify(created.json));
   const a = created.json;
   assert.deepEqual(
-    { conversationId: a.conversationId, messageId: a.messageId, contentType: a.contentType, sizeBytes: a.sizeBytes, status: a.status },
+    {
+      conversationId: a.conversationId,
+      messageId: a.messageId,
+      contentType: a.contentType,
+      sizeBytes: a.sizeBytes,
+      status: a.status,
+    },
     { conversationId: conv, messageId: msg, contentType: 'image/png', sizeBytes: bytes.length, status: 'pending' },
   );
   assert.equal(a.upload.method, 'PUT');
@@ -72,7 +90,10 @@ test('round trip: declare, PUT the bytes, complete, download the same bytes; one
   assert.ok(ttl > 290_000 && ttl <= 300_000, `upload URL lives ${ttl} ms`);
 
   // Listed as pending; no URL to download it yet.
-  assert.deepEqual((await list(bob)).json.map((x: { id: string; status: string }) => [x.id, x.status]), [[a.id, 'pending']]);
+  assert.deepEqual(
+    (await list(bob)).json.map((x: { id: string; status: string }) => [x.id, x.status]),
+    [[a.id, 'pending']],
+  );
   assert.equal((await download(bob, a.id)).status, 409);
   assert.equal((await complete(alice, a.id)).status, 409, 'nothing uploaded yet');
 
@@ -81,14 +102,26 @@ test('round trip: declare, PUT the bytes, complete, download the same bytes; one
   assert.deepEqual(put.json(), { sizeBytes: bytes.length });
   const objectPath = join(dir, 'attachments', conv, a.id);
   assert.equal(statSync(objectPath).mode & 0o777, 0o600);
-  assert.deepEqual(readdirSync(join(dir, 'attachments', conv)).filter((f) => f.endsWith('.part')), [], 'no temporary file left');
+  assert.deepEqual(
+    readdirSync(join(dir, 'attachments', conv)).filter((f) => f.endsWith('.part')),
+    [],
+    'no temporary file left',
+  );
 
   const done = await complete(alice, a.id);
   assert.equal(done.status, 200, JSON.stringify(done.json));
   assert.equal(done.json.status, 'ready');
   assert.equal((await complete(alice, a.id)).json.status, 'ready', 'a retried complete is harmless');
   const listed = await list(bob);
-  assert.deepEqual(Object.keys(listed.json[0]).sort(), ['contentType', 'conversationId', 'createdAt', 'id', 'messageId', 'sizeBytes', 'status']);
+  assert.deepEqual(Object.keys(listed.json[0]).sort(), [
+    'contentType',
+    'conversationId',
+    'createdAt',
+    'id',
+    'messageId',
+    'sizeBytes',
+    'status',
+  ]);
 
   const urls: string[] = [];
   for (const reader of [bob, alice]) {
@@ -116,16 +149,41 @@ test('round trip: declare, PUT the bytes, complete, download the same bytes; one
 
   const owner = await h.owner();
   const { rows } = await owner.query(
-    `SELECT actor_id, target_ids, outcome, severity, detail FROM hmk.audit_log WHERE action = 'attachment.download' AND status = 200 ORDER BY id`);
-  assert.deepEqual(rows, [bob.id, alice.id].map((actor) => ({
-    actor_id: actor, target_ids: [conv, msg, a.id], outcome: 'ok', severity: null, detail: null,
-  })));
-  const created1 = await owner.query(`SELECT target_ids FROM hmk.audit_log WHERE action = 'attachment.create' AND status = 201`);
+    `SELECT actor_id, target_ids, outcome, severity, detail FROM hmk.audit_log WHERE action = 'attachment.download' AND status = 200 ORDER BY id`,
+  );
+  assert.deepEqual(
+    rows,
+    [bob.id, alice.id].map((actor) => ({
+      actor_id: actor,
+      target_ids: [conv, msg, a.id],
+      outcome: 'ok',
+      severity: null,
+      detail: null,
+    })),
+  );
+  const created1 = await owner.query(
+    `SELECT target_ids FROM hmk.audit_log WHERE action = 'attachment.create' AND status = 201`,
+  );
   assert.deepEqual(created1.rows[0].target_ids, [conv, msg, a.id]);
   // The row holds ids, type, size and status; nothing else.
-  const cols = await owner.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'hmk' AND table_name = 'attachments' ORDER BY 1`);
-  assert.deepEqual(cols.rows.map((r) => r.column_name),
-    ['completed_at', 'content_type', 'conversation_id', 'created_at', 'id', 'message_id', 'object_key', 'size_bytes', 'status', 'uploader_id']);
+  const cols = await owner.query(
+    `SELECT column_name FROM information_schema.columns WHERE table_schema = 'hmk' AND table_name = 'attachments' ORDER BY 1`,
+  );
+  assert.deepEqual(
+    cols.rows.map((r) => r.column_name),
+    [
+      'completed_at',
+      'content_type',
+      'conversation_id',
+      'created_at',
+      'id',
+      'message_id',
+      'object_key',
+      'size_bytes',
+      'status',
+      'uploader_id',
+    ],
+  );
 });
 
 test('declared size over the limit, a type off the allow-list, or a file name: 400 naming the field', async () => {
@@ -157,7 +215,9 @@ test('the upload URL enforces the signed type and exact length, like S3', async 
   const retyped = await fetchPresigned(a.upload, bytes, { 'content-type': 'image/png' });
   assert.equal(retyped.statusCode, 403);
   assert.match(retyped.json().message, /^headers\.content-type must be exactly "application\/pdf"/);
-  const json = await fetchPresigned(a.upload, Buffer.from(JSON.stringify({ a: 'b'.repeat(91) })), { 'content-type': 'application/json' });
+  const json = await fetchPresigned(a.upload, Buffer.from(JSON.stringify({ a: 'b'.repeat(91) })), {
+    'content-type': 'application/json',
+  });
   assert.equal(json.statusCode, 403, 'JSON is not parsed on this route, and not the signed type either');
   assert.equal(existsSync(join(dir, 'attachments', conv, a.id)), false, 'nothing stored by refused uploads');
   assert.equal((await complete(alice, a.id)).status, 409);
@@ -181,14 +241,18 @@ test('a stored object that differs from the declaration is refused at complete; 
   // included, once no upload URL for it can be used (6 minutes after the row went; aged here).
   const owner = await h.owner();
   const key = `attachments/${conv}/${a.id}`;
-  const queued = () => owner.query('SELECT 1 FROM hmk.pending_object_deletions WHERE object_key = $1', [key]).then((q) => q.rowCount);
+  const queued = () =>
+    owner.query('SELECT 1 FROM hmk.pending_object_deletions WHERE object_key = $1', [key]).then((q) => q.rowCount);
   assert.equal(await queued(), 1);
   // The URL outlives the row, but stores once: the queued object is still there, so a retry is refused.
   assert.equal((await fetchPresigned(a.upload, Buffer.from('0123456789'))).statusCode, 412, 'write once');
   assert.equal((await complete(alice, a.id)).status, 404, 'nothing to complete any more');
   await h.service.retention.runOnce();
   assert.ok(existsSync(objectPath), 'kept while its upload URL may still be used');
-  await owner.query("UPDATE hmk.pending_object_deletions SET queued_at = now() - interval '10 minutes' WHERE object_key = $1", [key]);
+  await owner.query(
+    "UPDATE hmk.pending_object_deletions SET queued_at = now() - interval '10 minutes' WHERE object_key = $1",
+    [key],
+  );
   assert.equal((await h.service.retention.runOnce()).objectsDeleted, 1);
   assert.equal(existsSync(objectPath), false, 'object deleted');
   assert.equal(existsSync(`${objectPath}.type`), false);
@@ -207,11 +271,22 @@ test('expired URLs are refused (upload and download)', async () => {
   const s = await createHarness({ ATTACHMENTS_DIR: shortDir, ATTACHMENT_URL_TTL_SECONDS: '1' });
   try {
     const [u, v] = [await s.user('ttl-u'), await s.user('ttl-v')];
-    const c = (await s.request('POST', '/v1/conversations', { token: u.token, body: { participantIds: [v.id] } })).json.id;
-    const m = (await s.request('POST', `/v1/conversations/${c}/messages`, { token: u.token, body: { body: 'attachment follows' } })).json.id;
-    const inject = (p: Presigned, payload?: Buffer) => s.service.app.inject({ method: p.method, url: p.url, headers: p.headers, payload });
-    const late = (await s.request('POST', base(c, m), { token: u.token, body: { contentType: 'text/plain', sizeBytes: 3 } })).json;
-    const onTime = (await s.request('POST', base(c, m), { token: u.token, body: { contentType: 'text/plain', sizeBytes: 3 } })).json;
+    const c = (await s.request('POST', '/v1/conversations', { token: u.token, body: { participantIds: [v.id] } })).json
+      .id;
+    const m = (
+      await s.request('POST', `/v1/conversations/${c}/messages`, {
+        token: u.token,
+        body: { body: 'attachment follows' },
+      })
+    ).json.id;
+    const inject = (p: Presigned, payload?: Buffer) =>
+      s.service.app.inject({ method: p.method, url: p.url, headers: p.headers, payload });
+    const late = (
+      await s.request('POST', base(c, m), { token: u.token, body: { contentType: 'text/plain', sizeBytes: 3 } })
+    ).json;
+    const onTime = (
+      await s.request('POST', base(c, m), { token: u.token, body: { contentType: 'text/plain', sizeBytes: 3 } })
+    ).json;
     assert.equal((await inject(onTime.upload, Buffer.from('abc'))).statusCode, 200);
     assert.equal((await s.request('POST', `${base(c, m)}/${onTime.id}/complete`, { token: u.token })).status, 200);
     const d = (await s.request('GET', `${base(c, m)}/${onTime.id}/download`, { token: v.token })).json;
@@ -255,7 +330,12 @@ test('altered, reused-for-another-method or foreign tokens are refused', async (
   assert.match(forged.json().message, /^query\.token is not valid/);
 
   // A download token does not upload, and a token from another process (another secret) does nothing here.
-  const asPut = await h.service.app.inject({ method: 'PUT', url: d.url, headers: { 'content-type': 'application/pdf', 'content-length': '3' }, payload: 'abc' });
+  const asPut = await h.service.app.inject({
+    method: 'PUT',
+    url: d.url,
+    headers: { 'content-type': 'application/pdf', 'content-length': '3' },
+    payload: 'abc',
+  });
   assert.equal(asPut.statusCode, 403);
   const foreign = await new LocalAttachmentStore(dir, 300).presignDownload(`attachments/${conv}/${id}`);
   assert.equal((await h.service.app.inject({ method: 'GET', url: foreign.url })).statusCode, 403);
@@ -265,7 +345,15 @@ test('altered, reused-for-another-method or foreign tokens are refused', async (
 
 test('object keys cannot leave the directory', async () => {
   const store = new LocalAttachmentStore(dir, 300);
-  for (const key of ['../outside', 'attachments/../../etc/passwd', '/etc/passwd', 'attachments//x', 'a/b.type', 'a\\b', '']) {
+  for (const key of [
+    '../outside',
+    'attachments/../../etc/passwd',
+    '/etc/passwd',
+    'attachments//x',
+    'a/b.type',
+    'a\\b',
+    '',
+  ]) {
     await assert.rejects(store.presignUpload(key, 'text/plain', 1), /invalid object key/, key);
     await assert.rejects(store.head(key), /invalid object key/, key);
     await assert.rejects(store.deleteObjects([key]), /invalid object key/, key);
@@ -291,12 +379,21 @@ test('non-members get the same 404 as for a missing conversation on every attach
   }
   assert.deepEqual(seen, Array(4).fill('conversation not found'));
   // An attachment id from elsewhere in a conversation one does belong to: 404 too.
-  const conv2 = (await h.request('POST', '/v1/conversations', { token: mallory.token, body: { participantIds: [bob.id] } })).json.id;
+  const conv2 = (
+    await h.request('POST', '/v1/conversations', { token: mallory.token, body: { participantIds: [bob.id] } })
+  ).json.id;
   const msg2 = await send(mallory, conv2);
   assert.equal((await download(mallory, id, conv2, msg2)).status, 404);
-  assert.equal((await attach(alice, { contentType: 'text/plain', sizeBytes: 5 }, conv, msg2)).status, 404, 'message of another conversation');
+  assert.equal(
+    (await attach(alice, { contentType: 'text/plain', sizeBytes: 5 }, conv, msg2)).status,
+    404,
+    'message of another conversation',
+  );
   const owner = await h.owner();
-  const denied = await owner.query(`SELECT count(*)::int AS n FROM hmk.audit_log WHERE actor_id = $1 AND action LIKE 'attachment.%' AND outcome = 'denied'`, [mallory.id]);
+  const denied = await owner.query(
+    `SELECT count(*)::int AS n FROM hmk.audit_log WHERE actor_id = $1 AND action LIKE 'attachment.%' AND outcome = 'denied'`,
+    [mallory.id],
+  );
   assert.ok(denied.rows[0].n >= 4, 'refusals are audited');
 });
 
@@ -326,20 +423,39 @@ test('the database holds the same line: RLS and column grants for the serving ro
   };
   const gone = await asUser(alice.id, () => owner.query('DELETE FROM hmk.attachments WHERE id = $1', [id]));
   assert.equal(gone.rowCount, 0, 'a ready attachment is not deleted, even by its uploader');
-  const back = await asUser(alice.id, () => owner.query("UPDATE hmk.attachments SET status = 'pending', completed_at = NULL WHERE id = $1", [id]));
+  const back = await asUser(alice.id, () =>
+    owner.query("UPDATE hmk.attachments SET status = 'pending', completed_at = NULL WHERE id = $1", [id]),
+  );
   assert.equal(back.rowCount, 0, 'nor set back to pending');
-  await assert.rejects(asUser(alice.id, () => owner.query("UPDATE hmk.attachments SET size_bytes = 1 WHERE id = $1", [id])), { code: '42501' });
+  await assert.rejects(
+    asUser(alice.id, () => owner.query('UPDATE hmk.attachments SET size_bytes = 1 WHERE id = $1', [id])),
+    { code: '42501' },
+  );
   const seen = await asUser(mallory.id, () => owner.query('SELECT id FROM hmk.attachments'));
   assert.equal(seen.rowCount, 0, 'invisible to non-members');
   const sneaky = randomUUID();
-  await assert.rejects(asUser(bob.id, () => owner.query(
-    `INSERT INTO hmk.attachments (id, conversation_id, message_id, uploader_id, object_key, content_type, size_bytes)
-     VALUES ($1, $2, $3, $4, $5, 'text/plain', 1)`, [sneaky, conv, msg, bob.id, `attachments/${conv}/${sneaky}`])),
-  { code: '42501' }, "bob cannot attach to alice's message");
-  await assert.rejects(asUser(alice.id, () => owner.query(
-    `INSERT INTO hmk.attachments (id, conversation_id, message_id, uploader_id, object_key, content_type, size_bytes)
-     VALUES ($1, $2, $3, $4, $5, 'text/plain', 1)`, [sneaky, conv, msg, alice.id, `attachments/${randomUUID()}/${sneaky}`])),
-  { code: '23514' }, 'the object key is made of the ids');
+  await assert.rejects(
+    asUser(bob.id, () =>
+      owner.query(
+        `INSERT INTO hmk.attachments (id, conversation_id, message_id, uploader_id, object_key, content_type, size_bytes)
+     VALUES ($1, $2, $3, $4, $5, 'text/plain', 1)`,
+        [sneaky, conv, msg, bob.id, `attachments/${conv}/${sneaky}`],
+      ),
+    ),
+    { code: '42501' },
+    "bob cannot attach to alice's message",
+  );
+  await assert.rejects(
+    asUser(alice.id, () =>
+      owner.query(
+        `INSERT INTO hmk.attachments (id, conversation_id, message_id, uploader_id, object_key, content_type, size_bytes)
+     VALUES ($1, $2, $3, $4, $5, 'text/plain', 1)`,
+        [sneaky, conv, msg, alice.id, `attachments/${randomUUID()}/${sneaky}`],
+      ),
+    ),
+    { code: '23514' },
+    'the object key is made of the ids',
+  );
 });
 
 test('a reader under break-glass may list and download (audited as break-glass) but not attach', async () => {
@@ -348,21 +464,34 @@ test('a reader under break-glass may list and download (audited as break-glass) 
   const { rows } = await owner.query(
     `INSERT INTO hmk.break_glass_grants (conversation_id, user_id, reason, expires_at)
      VALUES ($1, $2, 'incident review requested by the privacy officer', now() + interval '10 minutes') RETURNING id`,
-    [conv, auditor.id]);
+    [conv, auditor.id],
+  );
   const grantId = rows[0].id;
   assert.ok((await list(auditor)).json.some((x: { id: string }) => x.id === id));
   const d = await download(auditor, id);
   assert.equal(d.status, 200);
   assert.equal((await fetchPresigned(d.json)).statusCode, 200);
   const audit = await owner.query(
-    `SELECT action, target_ids, severity, detail FROM hmk.audit_log WHERE actor_id = $1 AND status = 200 AND action LIKE 'attachment.%' ORDER BY id`, [auditor.id]);
-  assert.deepEqual(audit.rows.map((r) => [r.action, r.severity, r.detail]), [
-    ['attachment.list.break_glass', 'high', { grantId }],
-    ['attachment.download.break_glass', 'high', { grantId }],
-  ]);
+    `SELECT action, target_ids, severity, detail FROM hmk.audit_log WHERE actor_id = $1 AND status = 200 AND action LIKE 'attachment.%' ORDER BY id`,
+    [auditor.id],
+  );
+  assert.deepEqual(
+    audit.rows.map((r) => [r.action, r.severity, r.detail]),
+    [
+      ['attachment.list.break_glass', 'high', { grantId }],
+      ['attachment.download.break_glass', 'high', { grantId }],
+    ],
+  );
   assert.deepEqual(audit.rows[1].target_ids, [conv, msg, id]);
-  assert.equal((await attach(auditor, { contentType: 'text/plain', sizeBytes: 5 })).status, 404, 'break-glass never writes');
-  await owner.query('UPDATE hmk.break_glass_grants SET expires_at = created_at + interval \'1 microsecond\' WHERE id = $1', [grantId]);
+  assert.equal(
+    (await attach(auditor, { contentType: 'text/plain', sizeBytes: 5 })).status,
+    404,
+    'break-glass never writes',
+  );
+  await owner.query(
+    "UPDATE hmk.break_glass_grants SET expires_at = created_at + interval '1 microsecond' WHERE id = $1",
+    [grantId],
+  );
   assert.equal((await download(auditor, id)).status, 404, 'an expired grant reads nothing');
 });
 
@@ -372,14 +501,22 @@ test('a download URL issued under break-glass expires with the grant', async () 
   const { rows } = await owner.query(
     `INSERT INTO hmk.break_glass_grants (conversation_id, user_id, reason, expires_at)
      VALUES ($1, $2, 'short emergency review of an attachment', now() + interval '3 seconds') RETURNING expires_at`,
-    [conv, auditor.id]);
+    [conv, auditor.id],
+  );
   const grantEnds = rows[0].expires_at.getTime();
   const d = await download(auditor, id);
   assert.equal(d.status, 200, JSON.stringify(d.json));
   const expiresAt = Date.parse(d.json.expiresAt);
-  assert.ok(expiresAt <= grantEnds && expiresAt > grantEnds - 2000, `URL ends ${grantEnds - expiresAt} ms before the grant`);
+  assert.ok(
+    expiresAt <= grantEnds && expiresAt > grantEnds - 2000,
+    `URL ends ${grantEnds - expiresAt} ms before the grant`,
+  );
   const token = new URL(d.json.url, 'http://local').searchParams.get('token')!;
-  assert.equal(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).e, expiresAt, 'the signed expiry is the one shown');
+  assert.equal(
+    JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).e,
+    expiresAt,
+    'the signed expiry is the one shown',
+  );
   assert.equal((await fetchPresigned(d.json)).statusCode, 200);
   // A participant's URL still lives 5 minutes.
   const own = await download(bob, id);
@@ -397,7 +534,8 @@ test('a conversation kept forever takes files on a message of any age', async ()
   const owner = await h.owner();
   const { rows } = await owner.query(
     "INSERT INTO hmk.messages (conversation_id, sender_id, created_at) VALUES ($1, $2, now() - interval '5000 days') RETURNING id",
-    [conv, alice.id]);
+    [conv, alice.id],
+  );
   const r = await attach(alice, { contentType: 'text/plain', sizeBytes: 5 }, conv, rows[0].id);
   assert.equal(r.status, 201, JSON.stringify(r.json));
 });
@@ -412,7 +550,14 @@ test('logs carry no file bytes, file names or signed URLs', async () => {
   const logs = h.logs.join('');
   const token = new URL(d.json.url, 'http://local').searchParams.get('token')!;
   assert.ok(logs.includes('/v1/attachments/local'), 'the local routes do log (route pattern only)');
-  for (const secret of [marker, token, token.split('.')[1], 'token=', 'jane-doe-biopsy-results.png', 'X-Amz-Signature']) {
+  for (const secret of [
+    marker,
+    token,
+    token.split('.')[1],
+    'token=',
+    'jane-doe-biopsy-results.png',
+    'X-Amz-Signature',
+  ]) {
     assert.ok(!logs.includes(secret), `logs contain ${secret.slice(0, 24)}`);
   }
 });

@@ -13,10 +13,17 @@ before(async () => {
   h = await createHarness({ TRUST_PROXY: '127.0.0.1' });
   alice = await h.user('alice');
   bob = await h.user('bob');
-  conv = (await h.request('POST', '/v1/conversations', { token: alice.token, body: { participantIds: [bob.id] } })).json.id;
+  conv = (await h.request('POST', '/v1/conversations', { token: alice.token, body: { participantIds: [bob.id] } })).json
+    .id;
   // Several connections in parallel, so rows land on several chains.
-  await Promise.all(Array.from({ length: 30 }, (_, i) =>
-    h.request('POST', `/v1/conversations/${conv}/messages`, { token: i % 2 ? alice.token : bob.token, body: { body: `m${i}` } })));
+  await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      h.request('POST', `/v1/conversations/${conv}/messages`, {
+        token: i % 2 ? alice.token : bob.token,
+        body: { body: `m${i}` },
+      }),
+    ),
+  );
   await h.request('GET', '/v1/session', { token: 'not-a-token' });
 });
 after(() => h.close());
@@ -24,7 +31,8 @@ after(() => h.close());
 test('every request left a row with actor, action, targets, time, source IP, user agent and outcome', async () => {
   const db = await h.owner();
   const r = await h.request('GET', `/v1/conversations/${conv}/messages?limit=5`, {
-    token: bob.token, headers: { 'user-agent': 'audit-test/1.0 ✓', 'x-forwarded-for': '203.0.113.7' },
+    token: bob.token,
+    headers: { 'user-agent': 'audit-test/1.0 ✓', 'x-forwarded-for': '203.0.113.7' },
   });
   assert.equal(r.status, 200);
   const { rows } = await db.query("SELECT * FROM hmk.audit_log WHERE action = 'message.read' ORDER BY id DESC LIMIT 1");
@@ -36,7 +44,9 @@ test('every request left a row with actor, action, targets, time, source IP, use
   assert.equal(row.source_ip, '203.0.113.7', 'X-Forwarded-For honoured from the trusted proxy');
   assert.ok(row.target_ids.includes(conv));
   assert.ok(Date.now() - row.at.getTime() < 60_000);
-  const sends = await db.query("SELECT count(*)::int AS n FROM hmk.audit_log WHERE action = 'message.send' AND outcome = 'ok'");
+  const sends = await db.query(
+    "SELECT count(*)::int AS n FROM hmk.audit_log WHERE action = 'message.send' AND outcome = 'ok'",
+  );
   assert.equal(sends.rows[0].n, 30);
   const refused = await db.query("SELECT * FROM hmk.audit_log WHERE action = 'session.read' AND status = 401");
   assert.equal(refused.rows.length, 1, 'a refused sign-in is audited');
@@ -53,7 +63,8 @@ test('the chain verifies clean', async () => {
 
 test('the verify command exits 0 on a clean chain', () => {
   const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/verify-audit.ts'], {
-    env: { PATH: process.env.PATH, DATABASE_URL: h.dbUrl }, encoding: 'utf8',
+    env: { PATH: process.env.PATH, DATABASE_URL: h.dbUrl },
+    encoding: 'utf8',
   });
   assert.equal(out.status, 0, out.stderr);
   assert.match(out.stderr, /audit chain OK/);
@@ -61,8 +72,11 @@ test('the verify command exits 0 on a clean chain', () => {
 
 test('verification under live traffic reads one snapshot: concurrent sends never look like tampering', async () => {
   const db = await h.owner();
-  const sends = Promise.all(Array.from({ length: 40 }, (_, i) =>
-    h.request('POST', `/v1/conversations/${conv}/messages`, { token: alice.token, body: { body: `live${i}` } })));
+  const sends = Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      h.request('POST', `/v1/conversations/${conv}/messages`, { token: alice.token, body: { body: `live${i}` } }),
+    ),
+  );
   const results = [];
   for (let i = 0; i < 5; i++) results.push(await verifyAuditChain(db));
   await sends;
@@ -76,7 +90,10 @@ test('a row forged into a chain with no head is reported', async () => {
     await db.query(`INSERT INTO hmk.audit_log (chain, seq, at, action, outcome, status, request_id, prev_hash, hash)
                     VALUES (9999, 1, now(), 'forged', 'ok', 200, 'forged', '\\x00', '\\x00')`);
     const result = await verifyAuditChain(db);
-    assert.ok(result.problems.some((p) => p.chain === 9999 && /no known chain/.test(p.reason)), JSON.stringify(result.problems));
+    assert.ok(
+      result.problems.some((p) => p.chain === 9999 && /no known chain/.test(p.reason)),
+      JSON.stringify(result.problems),
+    );
   } finally {
     await db.query("DELETE FROM hmk.audit_log WHERE action = 'forged'");
     await db.query('ALTER TABLE hmk.audit_log ENABLE TRIGGER USER');
@@ -88,11 +105,13 @@ test('junk X-Forwarded-For from the trusted proxy or a NUL in the user agent nev
   const count = async () => Number((await db.query('SELECT count(*) FROM hmk.audit_log')).rows[0].count);
   const before = await count();
   const refused = await h.request('GET', '/v1/session', {
-    token: 'not-a-jwt', headers: { 'x-forwarded-for': 'not-an-ip' },
+    token: 'not-a-jwt',
+    headers: { 'x-forwarded-for': 'not-an-ip' },
   });
   assert.equal(refused.status, 401);
   const ok = await h.request('GET', '/v1/session', {
-    token: alice.token, headers: { 'x-forwarded-for': 'not-an-ip', 'user-agent': 'agent\u0000with-nul' },
+    token: alice.token,
+    headers: { 'x-forwarded-for': 'not-an-ip', 'user-agent': 'agent\u0000with-nul' },
   });
   assert.equal(ok.status, 200);
   assert.equal(await count(), before + 2, 'both requests, the refused sign-in included, are audited');
@@ -105,15 +124,20 @@ test('tampering by the owner (triggers disabled) is detected: edited, deleted an
   const db = await h.owner();
   await db.query('ALTER TABLE hmk.audit_log DISABLE TRIGGER USER');
   try {
-    const { rows: [victim] } = await db.query(
-      "SELECT id, chain, seq FROM hmk.audit_log WHERE action = 'message.send' ORDER BY id LIMIT 1");
+    const {
+      rows: [victim],
+    } = await db.query("SELECT id, chain, seq FROM hmk.audit_log WHERE action = 'message.send' ORDER BY id LIMIT 1");
     await db.query("UPDATE hmk.audit_log SET outcome = 'denied' WHERE id = $1", [victim.id]);
     let result = await verifyAuditChain(db);
     assert.equal(result.ok, false);
-    assert.ok(result.problems.some((p) => p.id === victim.id && /hash/.test(p.reason)), JSON.stringify(result.problems));
+    assert.ok(
+      result.problems.some((p) => p.id === victim.id && /hash/.test(p.reason)),
+      JSON.stringify(result.problems),
+    );
 
     const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/verify-audit.ts'], {
-      env: { PATH: process.env.PATH, DATABASE_URL: h.dbUrl }, encoding: 'utf8',
+      env: { PATH: process.env.PATH, DATABASE_URL: h.dbUrl },
+      encoding: 'utf8',
     });
     assert.equal(cli.status, 1, 'the command fails on a tampered chain');
     assert.match(cli.stderr, /BROKEN/);
@@ -121,19 +145,27 @@ test('tampering by the owner (triggers disabled) is detected: edited, deleted an
     await db.query("UPDATE hmk.audit_log SET outcome = 'ok' WHERE id = $1", [victim.id]);
     assert.equal((await verifyAuditChain(db)).ok, true, 'restoring the value restores the hash');
 
-    const { rows: [middle] } = await db.query(
+    const {
+      rows: [middle],
+    } = await db.query(
       `SELECT id, chain, seq FROM hmk.audit_log
         WHERE seq = 2 AND chain IN (SELECT chain FROM hmk.audit_log GROUP BY chain HAVING max(seq) >= 3)
-        ORDER BY chain LIMIT 1`);
+        ORDER BY chain LIMIT 1`,
+    );
     await db.query('DELETE FROM hmk.audit_log WHERE id = $1', [middle.id]);
     result = await verifyAuditChain(db);
     assert.equal(result.ok, false);
     assert.ok(result.problems.some((p) => p.chain === middle.chain && /gap|prev_hash/.test(p.reason)));
 
-    const { rows: [tail] } = await db.query('SELECT chain, max(seq) AS seq FROM hmk.audit_log GROUP BY chain ORDER BY chain LIMIT 1');
+    const {
+      rows: [tail],
+    } = await db.query('SELECT chain, max(seq) AS seq FROM hmk.audit_log GROUP BY chain ORDER BY chain LIMIT 1');
     await db.query('DELETE FROM hmk.audit_log WHERE chain = $1 AND seq = $2', [tail.chain, tail.seq]);
     result = await verifyAuditChain(db);
-    assert.ok(result.problems.some((p) => p.chain === tail.chain && /head/.test(p.reason)), 'removing the last row is caught by the head');
+    assert.ok(
+      result.problems.some((p) => p.chain === tail.chain && /head/.test(p.reason)),
+      'removing the last row is caught by the head',
+    );
   } finally {
     await db.query('ALTER TABLE hmk.audit_log ENABLE TRIGGER USER');
   }

@@ -11,17 +11,24 @@ before(async () => {
   h = await createHarness({ BANNER_TEXT: 'Authorised use only. Activity is monitored.' });
   rogue = await startLocalIssuer(h.issuer.audience);
 });
-after(async () => { await rogue.close(); await h.close(); });
+after(async () => {
+  await rogue.close();
+  await h.close();
+});
 
-const session = (token: string, headers: Record<string, string> = {}) => h.request('GET', '/v1/session', { token, headers });
+const session = (token: string, headers: Record<string, string> = {}) =>
+  h.request('GET', '/v1/session', { token, headers });
 
 test('GET /v1/session returns the user, roles, banner and idle timeout', async () => {
   const sub = randomUUID();
   const r = await session(h.issuer.mint({ sub, username: 'dr-who', groups: ['clinician', 'admin', 'not-a-role'] }));
   assert.equal(r.status, 200);
   assert.deepEqual(r.json, {
-    userId: sub, username: 'dr-who', roles: ['clinician', 'admin'],
-    banner: 'Authorised use only. Activity is monitored.', idleTimeoutSeconds: 900,
+    userId: sub,
+    username: 'dr-who',
+    roles: ['clinician', 'admin'],
+    banner: 'Authorised use only. Activity is monitored.',
+    idleTimeoutSeconds: 900,
   });
   const member = await session(h.issuer.mint({ groups: [] }));
   assert.deepEqual(member.json.roles, ['member']);
@@ -34,10 +41,14 @@ test('Cognito access tokens are accepted through client_id', async () => {
 
 test('bad, expired, wrong-audience, wrong-issuer and unsigned tokens get 401 and an audit row', async () => {
   const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-  const payload = Buffer.from(JSON.stringify({ sub: randomUUID(), iss: h.issuer.issuer, aud: h.issuer.audience, exp: 9999999999, jti: 'x' })).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify({ sub: randomUUID(), iss: h.issuer.issuer, aud: h.issuer.audience, exp: 9999999999, jti: 'x' }),
+  ).toString('base64url');
   const valid = h.issuer.mint();
   const [head, body] = valid.split('.');
-  const forgedBody = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), 'cognito:groups': ['admin'] })).toString('base64url');
+  const forgedBody = Buffer.from(
+    JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), 'cognito:groups': ['admin'] }),
+  ).toString('base64url');
   const cases: Record<string, string | undefined> = {
     missing: undefined,
     junk: 'junk',
@@ -49,7 +60,7 @@ test('bad, expired, wrong-audience, wrong-issuer and unsigned tokens get 401 and
     nonUuidSubject: h.issuer.mint({ sub: 'not-a-uuid' }),
   };
   const db = await h.owner();
-  const before = (await db.query("SELECT count(*)::int AS n FROM hmk.audit_log WHERE status = 401")).rows[0].n;
+  const before = (await db.query('SELECT count(*)::int AS n FROM hmk.audit_log WHERE status = 401')).rows[0].n;
   for (const [name, token] of Object.entries(cases)) {
     const r = await session(token as string);
     assert.equal(r.status, 401, name);
@@ -57,7 +68,7 @@ test('bad, expired, wrong-audience, wrong-issuer and unsigned tokens get 401 and
     assert.equal(typeof r.json.message, 'string');
   }
   assert.match((await session(cases.expired!)).json.message, /expired/);
-  const afterCount = (await db.query("SELECT count(*)::int AS n FROM hmk.audit_log WHERE status = 401")).rows[0].n;
+  const afterCount = (await db.query('SELECT count(*)::int AS n FROM hmk.audit_log WHERE status = 401')).rows[0].n;
   assert.equal(afterCount - before, Object.keys(cases).length + 1, 'every refused sign-in is audited');
 });
 
@@ -65,7 +76,9 @@ test('X-Forwarded-For is ignored without TRUST_PROXY', async () => {
   const token = h.issuer.mint();
   await session(token, { 'x-forwarded-for': '198.51.100.99' });
   const db = await h.owner();
-  const { rows } = await db.query("SELECT source_ip FROM hmk.audit_log WHERE action = 'session.read' ORDER BY id DESC LIMIT 1");
+  const { rows } = await db.query(
+    "SELECT source_ip FROM hmk.audit_log WHERE action = 'session.read' ORDER BY id DESC LIMIT 1",
+  );
   assert.equal(rows[0].source_ip, '127.0.0.1');
 });
 
@@ -83,8 +96,14 @@ test('a session idle for longer than the timeout is refused even with a valid to
   // ... and an idle session cannot reach SNS before it is refused.
   let registrations = 0;
   const register = h.sink.registerEndpoint.bind(h.sink);
-  h.sink.registerEndpoint = async (...args) => { registrations += 1; return register(...args); };
-  const device = await h.request('POST', '/v1/devices', { token, body: { platform: 'fcm', token: 'fcm-token-idle-0123456789' } });
+  h.sink.registerEndpoint = async (...args) => {
+    registrations += 1;
+    return register(...args);
+  };
+  const device = await h.request('POST', '/v1/devices', {
+    token,
+    body: { platform: 'fcm', token: 'fcm-token-idle-0123456789' },
+  });
   assert.equal(device.status, 401);
   assert.equal(registrations, 0, 'no endpoint was created for the idle session');
   // A refreshed token keeps its origin_jti, so it cannot revive the idle session ...
@@ -92,7 +111,9 @@ test('a session idle for longer than the timeout is refused even with a valid to
   assert.equal((await session(refreshed)).status, 401);
   // ... but a new sign-in (new token, new jti) starts a new session.
   assert.equal((await session(h.issuer.mint())).status, 200);
-  const audit = await db.query("SELECT outcome FROM hmk.audit_log WHERE status = 401 AND actor_id IS NOT NULL ORDER BY id DESC LIMIT 1");
+  const audit = await db.query(
+    'SELECT outcome FROM hmk.audit_log WHERE status = 401 AND actor_id IS NOT NULL ORDER BY id DESC LIMIT 1',
+  );
   assert.equal(audit.rows[0].outcome, 'denied', 'the idle refusal is audited with the actor');
 });
 
@@ -116,7 +137,9 @@ test('idle logoff in real time, and activity keeps a session alive', async () =>
 test('every documented route refuses a request without a valid token', async () => {
   const doc = (await h.request('GET', '/v1/openapi.json')).json;
   // Routes that carry their own credential (the local store's signed URLs) are the only ones without a token.
-  const open = new Set(h.service.app.routeTable.filter((r) => !r.auth).map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`));
+  const open = new Set(
+    h.service.app.routeTable.filter((r) => !r.auth).map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')}`),
+  );
   const failures: string[] = [];
   let checked = 0;
   for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {

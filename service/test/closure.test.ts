@@ -7,18 +7,36 @@ import { createHarness, type Harness, type TestUser } from './helpers.js';
 let h: Harness;
 let alice: TestUser, bob: TestUser, admin: TestUser;
 let conv: string;
-const KEY = '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----';
+const KEY =
+  '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----';
 
 before(async () => {
   h = await createHarness();
   alice = await h.user('alice.smith');
   bob = await h.user('bob');
   admin = await h.user('admin', { groups: ['admin'] });
-  conv = (await h.request('POST', '/v1/conversations', { token: alice.token, body: { participantIds: [bob.id] } })).json.id;
+  conv = (await h.request('POST', '/v1/conversations', { token: alice.token, body: { participantIds: [bob.id] } })).json
+    .id;
   for (const u of [alice, bob, alice]) {
-    assert.equal((await h.request('POST', `/v1/conversations/${conv}/messages`, { token: u.token, body: { body: `from ${u.username}` } })).status, 201);
+    assert.equal(
+      (
+        await h.request('POST', `/v1/conversations/${conv}/messages`, {
+          token: u.token,
+          body: { body: `from ${u.username}` },
+        })
+      ).status,
+      201,
+    );
   }
-  assert.equal((await h.request('POST', '/v1/devices', { token: alice.token, body: { platform: 'fcm', token: 'fcm-token-alice-0123456789' } })).status, 201);
+  assert.equal(
+    (
+      await h.request('POST', '/v1/devices', {
+        token: alice.token,
+        body: { platform: 'fcm', token: 'fcm-token-alice-0123456789' },
+      })
+    ).status,
+    201,
+  );
   assert.equal((await h.request('PUT', '/v1/keys/me', { token: alice.token, body: { publicKey: KEY } })).status, 200);
 });
 after(() => h.close());
@@ -36,7 +54,9 @@ test('only an admin may close an account', async () => {
 
 test('closing de-identifies the entry, removes devices and key, keeps messages, and is audited', async () => {
   const db = await h.owner();
-  const messagesBefore = (await db.query('SELECT count(*)::int AS n FROM hmk.message_bodies WHERE conversation_id = $1', [conv])).rows[0].n;
+  const messagesBefore = (
+    await db.query('SELECT count(*)::int AS n FROM hmk.message_bodies WHERE conversation_id = $1', [conv])
+  ).rows[0].n;
   const r = await close(admin, alice.id);
   assert.equal(r.status, 200, JSON.stringify(r.json));
   assert.match(r.json.username, /^closed-[0-9a-f]{32}$/);
@@ -48,10 +68,19 @@ test('closing de-identifies the entry, removes devices and key, keeps messages, 
   assert.equal(row.display_name, null);
   assert.ok(row.closed_at instanceof Date);
   assert.doesNotMatch(Object.values(row).join('|'), /alice|smith/i);
-  assert.equal((await db.query('SELECT count(*)::int AS n FROM hmk.devices WHERE user_id = $1', [alice.id])).rows[0].n, 0);
-  assert.equal((await db.query('SELECT count(*)::int AS n FROM hmk.public_keys WHERE user_id = $1', [alice.id])).rows[0].n, 0);
-  assert.equal((await db.query('SELECT count(*)::int AS n FROM hmk.message_bodies WHERE conversation_id = $1', [conv])).rows[0].n,
-    messagesBefore, 'messages are kept');
+  assert.equal(
+    (await db.query('SELECT count(*)::int AS n FROM hmk.devices WHERE user_id = $1', [alice.id])).rows[0].n,
+    0,
+  );
+  assert.equal(
+    (await db.query('SELECT count(*)::int AS n FROM hmk.public_keys WHERE user_id = $1', [alice.id])).rows[0].n,
+    0,
+  );
+  assert.equal(
+    (await db.query('SELECT count(*)::int AS n FROM hmk.message_bodies WHERE conversation_id = $1', [conv])).rows[0].n,
+    messagesBefore,
+    'messages are kept',
+  );
 
   const audit = (await db.query("SELECT * FROM hmk.audit_log WHERE action = 'contact.close' AND outcome = 'ok'")).rows;
   assert.equal(audit.length, 1);
@@ -87,7 +116,10 @@ test('the other participant still reads the conversation; the directory no longe
   assert.deepEqual((await h.request('GET', '/v1/contacts?username=alice.smith', { token: bob.token })).json, []);
   const all = await h.request('GET', '/v1/contacts', { token: bob.token });
   assert.ok(!all.json.some((c: { id: string }) => c.id === alice.id));
-  const start = await h.request('POST', '/v1/conversations', { token: bob.token, body: { participantIds: [alice.id], endToEnd: true } });
+  const start = await h.request('POST', '/v1/conversations', {
+    token: bob.token,
+    body: { participantIds: [alice.id], endToEnd: true },
+  });
   assert.equal(start.status, 404, 'no new conversation with a closed account');
 });
 
@@ -95,6 +127,9 @@ test('a closed account cannot be closed or edited again', async () => {
   const again = await close(admin, alice.id);
   assert.equal(again.status, 409);
   assert.match(again.json.message, /closed/);
-  const patch = await h.request('PATCH', `/v1/contacts/${alice.id}`, { token: admin.token, body: { displayName: 'Alice' } });
+  const patch = await h.request('PATCH', `/v1/contacts/${alice.id}`, {
+    token: admin.token,
+    body: { displayName: 'Alice' },
+  });
   assert.equal(patch.status, 409);
 });

@@ -20,8 +20,11 @@ const PROD_STORES = {
 };
 
 function rejects(env: Record<string, string>, variable: string) {
-  assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.variable === variable,
-    `expected ConfigError for ${variable}`);
+  assert.throws(
+    () => loadConfig(env),
+    (err: unknown) => err instanceof ConfigError && err.variable === variable,
+    `expected ConfigError for ${variable}`,
+  );
 }
 
 test('defaults', () => {
@@ -53,11 +56,16 @@ test('bad values name the variable', () => {
 
 test('production refuses to start without KMS, TLS to the database and SNS', () => {
   const prod = {
-    ...valid, NODE_ENV: 'production', AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/pool',
+    ...valid,
+    NODE_ENV: 'production',
+    AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/pool',
     AUTH_JWKS_URI: 'https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json',
-    DB_SSL: 'verify-full', DB_SSL_CA_FILE: process.execPath, // any existing file stands in for the CA bundle
+    DB_SSL: 'verify-full',
+    DB_SSL_CA_FILE: process.execPath, // any existing file stands in for the CA bundle
     SNS_FCM_PLATFORM_APPLICATION_ARN: 'arn:aws:sns:eu-west-1:111111111111:app/GCM/x',
-    DB_IAM_AUTH: 'true', AWS_REGION: 'eu-west-1', ...PROD_STORES,
+    DB_IAM_AUTH: 'true',
+    AWS_REGION: 'eu-west-1',
+    ...PROD_STORES,
   };
   rejects(prod, 'KMS_KEY_ID');
   const withKms = { ...prod, KMS_KEY_ID: 'alias/hmk' };
@@ -74,9 +82,14 @@ test('production refuses to start without KMS, TLS to the database and SNS', () 
 
 test('the serving login: IAM auth in production, a password locally, never unauthenticated in production', () => {
   const prod = {
-    ...valid, NODE_ENV: 'production', AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/pool',
+    ...valid,
+    NODE_ENV: 'production',
+    AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/pool',
     AUTH_JWKS_URI: 'https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json',
-    DB_SSL: 'verify-full', DB_SSL_CA_FILE: process.execPath, KMS_KEY_ID: 'alias/hmk', PUSH_MODE: 'disabled',
+    DB_SSL: 'verify-full',
+    DB_SSL_CA_FILE: process.execPath,
+    KMS_KEY_ID: 'alias/hmk',
+    PUSH_MODE: 'disabled',
     ...PROD_STORES,
   };
   rejects(prod, 'DB_IAM_AUTH');
@@ -104,14 +117,31 @@ test('main prints one line naming the variable and exits non-zero without a stac
   assert.doesNotMatch(out.stderr, /\n\s+at /);
 });
 
-test('the serving pool uses the owner\'s host/port/database with its own user and credential, never the owner\'s', async () => {
-  const local = loadConfig({ ...valid, DATABASE_URL: 'postgres://owner:ownerpw@db.local:5433/hmk', DB_SERVICE_PASSWORD: 'svc' }).db;
+test("the serving pool uses the owner's host/port/database with its own user and credential, never the owner's", async () => {
+  const local = loadConfig({
+    ...valid,
+    DATABASE_URL: 'postgres://owner:ownerpw@db.local:5433/hmk',
+    DB_SERVICE_PASSWORD: 'svc',
+  }).db;
   const o = serviceOptions(local);
-  assert.equal(o.connectionString, undefined, 'the owner URL must not reach the serving pool (pg would let it override user/password)');
+  assert.equal(
+    o.connectionString,
+    undefined,
+    'the owner URL must not reach the serving pool (pg would let it override user/password)',
+  );
   assert.deepEqual([o.host, o.port, o.database, o.user, o.password], ['db.local', 5433, 'hmk', 'hmk_service', 'svc']);
   const iam = loadConfig({
-    ...valid, DB_HOST: 'db.example.com', DB_PORT: '5532', DB_NAME: 'messaging', DB_USERNAME: 'postgres', DB_PASSWORD: 'master',
-    DATABASE_URL: '', DB_SSL: 'verify-full', DB_SSL_CA_FILE: process.execPath, DB_IAM_AUTH: 'true', AWS_REGION: 'eu-west-1',
+    ...valid,
+    DB_HOST: 'db.example.com',
+    DB_PORT: '5532',
+    DB_NAME: 'messaging',
+    DB_USERNAME: 'postgres',
+    DB_PASSWORD: 'master',
+    DATABASE_URL: '',
+    DB_SSL: 'verify-full',
+    DB_SSL_CA_FILE: process.execPath,
+    DB_IAM_AUTH: 'true',
+    AWS_REGION: 'eu-west-1',
   }).db;
   const p = serviceOptions(iam);
   assert.deepEqual([p.host, p.port, p.database, p.user], ['db.example.com', 5532, 'messaging', 'hmk_service']);
@@ -125,8 +155,10 @@ test('the serving pool uses the owner\'s host/port/database with its own user an
     assert.match(token, /^db\.example\.com:5532\/\?Action=connect&DBUser=hmk_service&/);
     assert.match(token, /X-Amz-Credential=AKIAEXAMPLEEXAMPLE00%2F\d{8}%2Feu-west-1%2Frds-db%2Faws4_request/);
   } finally {
-    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID; else process.env.AWS_ACCESS_KEY_ID = saved.id;
-    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY; else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+    else process.env.AWS_ACCESS_KEY_ID = saved.id;
+    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+    else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
   }
 });
 
@@ -138,10 +170,17 @@ test('part 2 settings: local defaults, production stores required, bad values na
   assert.equal(c.attachments.urlTtlSeconds, 300);
   assert.equal(c.membersCliniciansOnly, false);
   const prod = {
-    ...valid, NODE_ENV: 'production', AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/pool',
+    ...valid,
+    NODE_ENV: 'production',
+    AUTH_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/pool',
     AUTH_JWKS_URI: 'https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json',
-    DB_SSL: 'verify-full', DB_SSL_CA_FILE: process.execPath, KMS_KEY_ID: 'alias/hmk', PUSH_MODE: 'disabled',
-    DB_IAM_AUTH: 'true', AWS_REGION: 'eu-west-1', ...PROD_STORES,
+    DB_SSL: 'verify-full',
+    DB_SSL_CA_FILE: process.execPath,
+    KMS_KEY_ID: 'alias/hmk',
+    PUSH_MODE: 'disabled',
+    DB_IAM_AUTH: 'true',
+    AWS_REGION: 'eu-west-1',
+    ...PROD_STORES,
   };
   const p = loadConfig(prod);
   assert.deepEqual([p.notify.mode, p.keyStore.mode, p.attachments.mode], ['sns', 'dynamodb', 's3']);

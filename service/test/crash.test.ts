@@ -27,16 +27,24 @@ async function startChild(extraEnv: Record<string, string> = {}): Promise<ChildP
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   env.PORT = String(port);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   children.push(child);
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += d; (child as ChildProcess & { stderrText?: string }).stderrText = stderr; });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+    (child as ChildProcess & { stderrText?: string }).stderrText = stderr;
+  });
   const end = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service exited: ${stderr}`);
     try {
       if ((await fetch(`${base}/health`)).ok) return child;
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     if (Date.now() > end) throw new Error(`service did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -48,7 +56,7 @@ async function call(method: string, path: string, token: string, body?: unknown)
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, json: await res.json() as any };
+  return { status: res.status, json: (await res.json()) as any };
 }
 
 before(async () => {
@@ -57,10 +65,22 @@ before(async () => {
   db = await ownerClient(url);
   sinkFile = join(mkdtempSync(join(tmpdir(), 'hmk-sink-')), 'pushes.jsonl');
   env = {
-    PATH: process.env.PATH!, NODE_ENV: 'test', HOST: '127.0.0.1', DATABASE_URL: url, DB_SERVICE_PASSWORD: TEST_SERVICE_PASSWORD,
-    AUTH_ISSUER: issuer.issuer, AUTH_JWKS_URI: issuer.jwksUri, AUTH_AUDIENCE: issuer.audience,
-    LOCAL_MASTER_KEY: randomBytes(32).toString('base64'), PUSH_MODE: 'sink', PUSH_SINK_FILE: sinkFile,
-    PUSH_LEASE_SECONDS: '1', PUSH_POLL_MS: '50', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '1000000', DB_POOL_MAX: '10',
+    PATH: process.env.PATH!,
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    DATABASE_URL: url,
+    DB_SERVICE_PASSWORD: TEST_SERVICE_PASSWORD,
+    AUTH_ISSUER: issuer.issuer,
+    AUTH_JWKS_URI: issuer.jwksUri,
+    AUTH_AUDIENCE: issuer.audience,
+    LOCAL_MASTER_KEY: randomBytes(32).toString('base64'),
+    PUSH_MODE: 'sink',
+    PUSH_SINK_FILE: sinkFile,
+    PUSH_LEASE_SECONDS: '1',
+    PUSH_POLL_MS: '50',
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    DB_POOL_MAX: '10',
   };
 });
 after(async () => {
@@ -93,7 +113,9 @@ test('kill -9 under concurrent sends: no half-written message, no lost audit row
   const worker = async () => {
     while (!stop) {
       try {
-        const r = await call('POST', `/v1/conversations/${conv}/messages`, alice.token, { body: `msg ${randomUUID()}` });
+        const r = await call('POST', `/v1/conversations/${conv}/messages`, alice.token, {
+          body: `msg ${randomUUID()}`,
+        });
         if (r.status === 201) acknowledged.push(r.json.id);
       } catch {
         errors += 1;
@@ -109,7 +131,8 @@ test('kill -9 under concurrent sends: no half-written message, no lost audit row
   await Promise.all(workers);
   assert.ok(errors > 0, 'requests were in flight when the process died');
 
-  const pendingAtCrash = (await db.query('SELECT count(*)::int AS n FROM hmk.push_outbox WHERE delivered_at IS NULL')).rows[0].n;
+  const pendingAtCrash = (await db.query('SELECT count(*)::int AS n FROM hmk.push_outbox WHERE delivered_at IS NULL'))
+    .rows[0].n;
   assert.ok(pendingAtCrash >= acknowledged.length, 'pushes were pending when the process died');
   assert.ok(!existsSync(sinkFile), 'nothing delivered yet');
   child = await startChild();
@@ -125,9 +148,11 @@ test('kill -9 under concurrent sends: no half-written message, no lost audit row
         OR NOT EXISTS (SELECT 1 FROM hmk.audit_log a WHERE a.action = 'message.send' AND a.outcome = 'ok'
                                                     AND a.target_ids @> ARRAY[m.id::text])`);
   assert.deepEqual(broken.rows, []);
-  const counts = (await db.query(`SELECT (SELECT count(*) FROM hmk.messages)::int AS messages,
+  const counts = (
+    await db.query(`SELECT (SELECT count(*) FROM hmk.messages)::int AS messages,
     (SELECT count(*) FROM hmk.message_bodies)::int AS bodies,
-    (SELECT count(*) FROM hmk.audit_log WHERE action = 'message.send' AND outcome = 'ok')::int AS audits`)).rows[0];
+    (SELECT count(*) FROM hmk.audit_log WHERE action = 'message.send' AND outcome = 'ok')::int AS audits`)
+  ).rows[0];
   assert.equal(counts.bodies, counts.messages);
   assert.equal(counts.audits, counts.messages);
 
@@ -138,7 +163,10 @@ test('kill -9 under concurrent sends: no half-written message, no lost audit row
     await new Promise((r) => setTimeout(r, 100));
   }
   const lines = readFileSync(sinkFile, 'utf8').trim().split('\n');
-  assert.ok(lines.length >= counts.messages, `every message produced a push (${lines.length} pushes, ${counts.messages} messages)`);
+  assert.ok(
+    lines.length >= counts.messages,
+    `every message produced a push (${lines.length} pushes, ${counts.messages} messages)`,
+  );
 
   // The audit chain is intact across the crash.
   const verified = await verifyAuditChain(db);
@@ -152,7 +180,11 @@ test('SIGTERM drains in-flight requests, then exits 0', async () => {
   const child = await startChild();
   const { alice, conv } = await setupConversation();
   const inflight = Array.from({ length: 30 }, (_, i) =>
-    call('POST', `/v1/conversations/${conv}/messages`, alice.token, { body: `drain ${i}` }).catch(() => ({ status: 0, json: null })));
+    call('POST', `/v1/conversations/${conv}/messages`, alice.token, { body: `drain ${i}` }).catch(() => ({
+      status: 0,
+      json: null,
+    })),
+  );
   await new Promise((r) => setTimeout(r, 5));
   child.kill('SIGTERM');
   const [code, signal] = await once(child, 'exit');
@@ -165,6 +197,7 @@ test('SIGTERM drains in-flight requests, then exits 0', async () => {
   for (const r of refused) assert.ok(r.status === 503 || r.status === 0, `unexpected ${r.status}`);
   // Every message the server committed was answered: a request cut off after its commit (status 0) would show
   // here as more messages in the (fresh) conversation than 201 answers.
-  const stored = (await db.query('SELECT count(*)::int AS n FROM hmk.messages WHERE conversation_id = $1', [conv])).rows[0].n;
+  const stored = (await db.query('SELECT count(*)::int AS n FROM hmk.messages WHERE conversation_id = $1', [conv]))
+    .rows[0].n;
   assert.equal(stored, accepted, `${stored} messages stored, ${accepted} answered 201`);
 });

@@ -51,14 +51,17 @@ test('data keys are cached with bounded uses, age and entries', async () => {
   let now = 0;
   const env = new Envelope(new KmsKeyProvider(client, 'k'), limits, () => now);
   const gen = () => calls.filter((c) => c.name === 'GenerateDataKeyCommand').length;
-  await env.seal(A, '1'); await env.seal(A, '2'); await env.seal(A, '3');
+  await env.seal(A, '1');
+  await env.seal(A, '2');
+  await env.seal(A, '3');
   assert.equal(gen(), 1, 'three uses, one data key');
   await env.seal(A, '4');
   assert.equal(gen(), 2, 'maxUses reached: new key');
   now += 60_000;
   await env.seal(A, '5');
   assert.equal(gen(), 3, 'maxAge reached: new key');
-  await env.seal(B, 'x'); await env.seal(C, 'y');
+  await env.seal(B, 'x');
+  await env.seal(C, 'y');
   await env.seal(A, '6');
   assert.equal(gen(), 6, 'different conversations never share a key; LRU evicted A');
   // Many concurrent seals for one conversation share one in-flight request.
@@ -78,11 +81,17 @@ test('data keys are cached with bounded uses, age and entries', async () => {
 test('a failed key-service call is not cached', async () => {
   let fail = true;
   const inner = new LocalKeyring();
-  const env = new Envelope({
-    keyId: inner.keyId,
-    generateDataKey: async (ctx) => { if (fail) throw new Error('throttled'); return inner.generateDataKey(ctx); },
-    decryptDataKey: (...a) => inner.decryptDataKey(...a),
-  }, limits);
+  const env = new Envelope(
+    {
+      keyId: inner.keyId,
+      generateDataKey: async (ctx) => {
+        if (fail) throw new Error('throttled');
+        return inner.generateDataKey(ctx);
+      },
+      decryptDataKey: (...a) => inner.decryptDataKey(...a),
+    },
+    limits,
+  );
   await assert.rejects(env.seal(A, 'x'), /throttled/);
   fail = false;
   assert.equal(await env.open(A, await env.seal(A, 'x')), 'x');

@@ -10,8 +10,14 @@ const dir = process.env.HMK_TEST_CAPTURE_DIR;
 
 function read(kind: string): string[] {
   if (!dir) return [];
-  return readdirSync(dir).filter((f) => f.startsWith(`${kind}-`))
-    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string));
+  return readdirSync(dir)
+    .filter((f) => f.startsWith(`${kind}-`))
+    .flatMap((f) =>
+      readFileSync(join(dir, f), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string),
+    );
 }
 
 test('no submitted PHI or secret appears in any log line, push or notice of the whole suite', () => {
@@ -31,7 +37,9 @@ test('no submitted PHI or secret appears in any log line, push or notice of the 
       if (all.includes(s)) leaks.push(`${kind}: ${JSON.stringify(s.slice(0, 40))}`);
     }
   }
-  process.stdout.write(`# DLP: ${submitted.length} submitted texts checked against ${emitted.logs.length} log lines, ` +
-    `${emitted.pushes.length} pushes, ${emitted.notices.length} notices\n`);
+  process.stdout.write(
+    `# DLP: ${submitted.length} submitted texts checked against ${emitted.logs.length} log lines, ` +
+      `${emitted.pushes.length} pushes, ${emitted.notices.length} notices\n`,
+  );
   assert.deepEqual(leaks, []);
 });

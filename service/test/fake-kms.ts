@@ -14,10 +14,20 @@ export function fakeKms() {
       if (cmd instanceof GenerateDataKeyCommand) {
         assert.equal(cmd.input.KeySpec, 'AES_256');
         const k = await inner.generateDataKey(cmd.input.EncryptionContext!);
-        return { Plaintext: k.plaintext, CiphertextBlob: k.encrypted, KeyId: 'arn:aws:kms:eu-west-1:111111111111:key/test' };
+        return {
+          Plaintext: k.plaintext,
+          CiphertextBlob: k.encrypted,
+          KeyId: 'arn:aws:kms:eu-west-1:111111111111:key/test',
+        };
       }
       const input = (cmd as DecryptCommand).input;
-      return { Plaintext: await inner.decryptDataKey(Buffer.from(input.CiphertextBlob!), inner.keyId, input.EncryptionContext!) };
+      return {
+        Plaintext: await inner.decryptDataKey(
+          Buffer.from(input.CiphertextBlob!),
+          inner.keyId,
+          input.EncryptionContext!,
+        ),
+      };
     }) as KmsSender['send'],
   };
   return { client, calls };

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { createHarness, type Harness, type TestUser } from './helpers.js';
 
 let h: Harness;
-before(async () => { h = await createHarness(); });
+before(async () => {
+  h = await createHarness();
+});
 after(() => h.close());
 
 test('a serving connection cannot create temporary objects (a pg_temp domain would run code as the owner)', async () => {
@@ -28,7 +30,9 @@ test('new functions in the hmk schema are closed to PUBLIC by default', async ()
   await db.query('BEGIN');
   try {
     await db.query('CREATE FUNCTION hmk.later_migration_probe() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$');
-    const probe = await db.query("SELECT has_function_privilege('public', 'hmk.later_migration_probe()', 'EXECUTE') AS ok");
+    const probe = await db.query(
+      "SELECT has_function_privilege('public', 'hmk.later_migration_probe()', 'EXECUTE') AS ok",
+    );
     assert.equal(probe.rows[0].ok, false);
   } finally {
     await db.query('ROLLBACK');
@@ -38,12 +42,27 @@ test('new functions in the hmk schema are closed to PUBLIC by default', async ()
 test('the retention functions delete by the recorded default, not by days a caller passes', async () => {
   const alice = await h.user('alice', { groups: ['clinician'] });
   const bob = await h.user('bob', { groups: ['clinician'] });
-  const conv = (await h.request('POST', '/v1/conversations', { token: alice.token, body: { participantIds: [bob.id] } })).json.id;
-  assert.equal((await h.request('POST', `/v1/conversations/${conv}/messages`, { token: alice.token, body: { body: 'three days old' } })).status, 201);
+  const conv = (
+    await h.request('POST', '/v1/conversations', { token: alice.token, body: { participantIds: [bob.id] } })
+  ).json.id;
+  assert.equal(
+    (
+      await h.request('POST', `/v1/conversations/${conv}/messages`, {
+        token: alice.token,
+        body: { body: 'three days old' },
+      })
+    ).status,
+    201,
+  );
   const db = await h.owner();
   await db.query("UPDATE hmk.messages SET created_at = now() - interval '3 days' WHERE conversation_id = $1", [conv]);
-  const remaining = async () => (await db.query('SELECT count(*)::int AS n FROM hmk.messages WHERE conversation_id = $1', [conv])).rows[0].n;
-  assert.equal((await db.query('SELECT days FROM hmk.retention_default')).rows[0].days, 0, 'recorded from RETENTION_DAYS at start');
+  const remaining = async () =>
+    (await db.query('SELECT count(*)::int AS n FROM hmk.messages WHERE conversation_id = $1', [conv])).rows[0].n;
+  assert.equal(
+    (await db.query('SELECT days FROM hmk.retention_default')).rows[0].days,
+    0,
+    'recorded from RETENTION_DAYS at start',
+  );
 
   // An injected call through the system role, asking for 1 day: the recorded default (keep forever) wins.
   const c = await h.service.pool.connect();
@@ -61,17 +80,28 @@ test('the retention functions delete by the recorded default, not by days a call
   assert.equal(await remaining(), 0);
 });
 
-test('a clinician cannot open a member\'s profile by starting a conversation with them', async () => {
+test("a clinician cannot open a member's profile by starting a conversation with them", async () => {
   const member: TestUser = await h.user('member-m', { groups: ['member'] });
   const clinician = await h.user('clinician-c', { groups: ['clinician'] });
-  const put = await h.request('PUT', `/v1/patients/${member.id}/profile`, { token: member.token, body: { mrn: 'MRN-HARDEN-0001' } });
+  const put = await h.request('PUT', `/v1/patients/${member.id}/profile`, {
+    token: member.token,
+    body: { mrn: 'MRN-HARDEN-0001' },
+  });
   assert.equal(put.status, 200);
-  const reveal = () => h.request('POST', `/v1/patients/${member.id}/profile/reveal`, {
-    token: clinician.token, body: { reason: 'reviewing medication list' } });
+  const reveal = () =>
+    h.request('POST', `/v1/patients/${member.id}/profile/reveal`, {
+      token: clinician.token,
+      body: { reason: 'reviewing medication list' },
+    });
   assert.equal((await reveal()).status, 404);
-  const conv = (await h.request('POST', '/v1/conversations', { token: clinician.token, body: { participantIds: [member.id] } })).json.id;
+  const conv = (
+    await h.request('POST', '/v1/conversations', { token: clinician.token, body: { participantIds: [member.id] } })
+  ).json.id;
   assert.equal((await reveal()).status, 404, 'a conversation the clinician started is not a care relationship');
-  await h.request('POST', `/v1/conversations/${conv}/messages`, { token: member.token, body: { body: 'thanks for reaching out' } });
+  await h.request('POST', `/v1/conversations/${conv}/messages`, {
+    token: member.token,
+    body: { body: 'thanks for reaching out' },
+  });
   const after = await reveal();
   assert.equal(after.status, 200, 'once the member writes in it, it is');
   assert.equal(after.json.mrn, 'MRN-HARDEN-0001');

@@ -63,7 +63,11 @@ export interface Harness {
   sink: LocalPushSink;
   keyring: LocalKeyring;
   logs: string[];
-  request(method: string, url: string, opts?: { token?: string; body?: unknown; payload?: string; headers?: Record<string, string> }): Promise<{ status: number; json: any; headers: Record<string, unknown> }>;
+  request(
+    method: string,
+    url: string,
+    opts?: { token?: string; body?: unknown; payload?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; json: any; headers: Record<string, unknown> }>;
   user(username?: string, claims?: TokenClaims): Promise<TestUser>;
   owner(): Promise<pg.Client>;
   close(): Promise<void>;
@@ -95,14 +99,25 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   const issuer = await startLocalIssuer();
   const config = loadConfig({ ...baseEnv(dbUrl, issuer), ...env });
   const logs: string[] = [];
-  const logStream = new Writable({ write(chunk, _enc, cb) { logs.push(chunk.toString()); cb(); } });
+  const logStream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(chunk.toString());
+      cb();
+    },
+  });
   const sink = new LocalPushSink();
   const keyring = new LocalKeyring();
   const service = await startService(config, { push: sink, keyProvider: keyring, logStream });
   const clients: pg.Client[] = [];
 
   const h: Harness = {
-    config, dbUrl, issuer, service, sink, keyring, logs,
+    config,
+    dbUrl,
+    issuer,
+    service,
+    sink,
+    keyring,
+    logs,
     async request(method, url, opts = {}) {
       const headers: Record<string, string> = { ...opts.headers };
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -114,7 +129,11 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
       }
       const res = await service.app.inject({ method: method as 'GET', url, headers, payload });
       let json: any;
-      try { json = res.json(); } catch { json = res.body; }
+      try {
+        json = res.json();
+      } catch {
+        json = res.body;
+      }
       return { status: res.statusCode, json, headers: res.headers };
     },
     async user(username = `user-${randomUUID().slice(0, 8)}`, claims = {}) {
@@ -135,15 +154,28 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
       await service.close();
       await issuer.close();
       captureEmitted('logs', logs);
-      captureEmitted('pushes', sink.delivered.map((d) => JSON.stringify(d)));
-      if (service.notifier instanceof LocalNotifySink) captureEmitted('notices', service.notifier.sent.map((n) => JSON.stringify(n)));
+      captureEmitted(
+        'pushes',
+        sink.delivered.map((d) => JSON.stringify(d)),
+      );
+      if (service.notifier instanceof LocalNotifySink)
+        captureEmitted(
+          'notices',
+          service.notifier.sent.map((n) => JSON.stringify(n)),
+        );
     },
   };
   return h;
 }
 
 /** Runs `sql` on the service's own pool (hmk_app) as `user` holding `roles`, then rolls back. */
-export async function asRoles(h: Harness, user: TestUser, roles: string[], sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+export async function asRoles(
+  h: Harness,
+  user: TestUser,
+  roles: string[],
+  sql: string,
+  params: unknown[] = [],
+): Promise<pg.QueryResult> {
   const c = await h.service.pool.connect();
   try {
     await c.query('BEGIN');

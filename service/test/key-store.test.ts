@@ -52,7 +52,11 @@ test('DynamoDB store: consistent get, conditional create, destroy, paged list', 
     ddb.on(GetItemCommand).resolves({});
     assert.equal(await ks.get(conv, '2026-11'), undefined);
     const get = ddb.commandCalls(GetItemCommand)[0].args[0].input;
-    assert.deepEqual(get, { TableName: 'hmk-keys', Key: { conversationId: { S: conv }, period: { S: '2026-11' } }, ConsistentRead: true });
+    assert.deepEqual(get, {
+      TableName: 'hmk-keys',
+      Key: { conversationId: { S: conv }, period: { S: '2026-11' } },
+      ConsistentRead: true,
+    });
 
     ddb.on(PutItemCommand).resolves({});
     assert.equal(await ks.createIfAbsent(conv, '2026-11', k), k);
@@ -66,20 +70,32 @@ test('DynamoDB store: consistent get, conditional create, destroy, paged list', 
     // Losing the race: the conditional write fails and the winner's key is returned.
     const winner = key();
     ddb.on(PutItemCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
-    ddb.on(GetItemCommand).resolves({ Item: { wrappedKey: { B: winner.wrappedKey }, kmsKeyId: { S: winner.kmsKeyId } } });
+    ddb
+      .on(GetItemCommand)
+      .resolves({ Item: { wrappedKey: { B: winner.wrappedKey }, kmsKeyId: { S: winner.kmsKeyId } } });
     const got = await ks.createIfAbsent(conv, '2026-11', key());
     assert.deepEqual(got.wrappedKey, winner.wrappedKey);
     // Other failures are not swallowed.
     ddb.on(PutItemCommand).rejects(new Error('throttled'));
     await assert.rejects(ks.createIfAbsent(conv, '2026-12', key()), /throttled/);
 
-    ddb.on(DeleteItemCommand).resolvesOnce({ Attributes: { period: { S: '2026-11' } } }).resolves({});
+    ddb
+      .on(DeleteItemCommand)
+      .resolvesOnce({ Attributes: { period: { S: '2026-11' } } })
+      .resolves({});
     assert.equal(await ks.destroy(conv, '2026-11'), true);
     assert.equal(await ks.destroy(conv, '2026-11'), false, 'destroying again is harmless');
-    assert.deepEqual(ddb.commandCalls(DeleteItemCommand)[0].args[0].input.Key, { conversationId: { S: conv }, period: { S: '2026-11' } });
+    assert.deepEqual(ddb.commandCalls(DeleteItemCommand)[0].args[0].input.Key, {
+      conversationId: { S: conv },
+      period: { S: '2026-11' },
+    });
 
-    ddb.on(QueryCommand)
-      .resolvesOnce({ Items: [{ period: { S: '2026-12' } }], LastEvaluatedKey: { conversationId: { S: conv }, period: { S: '2026-12' } } })
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [{ period: { S: '2026-12' } }],
+        LastEvaluatedKey: { conversationId: { S: conv }, period: { S: '2026-12' } },
+      })
       .resolvesOnce({ Items: [{ period: { S: '2026-10' } }] });
     assert.deepEqual(await ks.listPeriods(conv), ['2026-10', '2026-12']);
     const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
@@ -95,7 +111,10 @@ test('DynamoDB store: consistent get, conditional create, destroy, paged list', 
 test('Postgres store: two racing creates end with one key; destroy and list', async () => {
   const conv = randomUUID();
   const [a, b] = [key(), key()];
-  const [ra, rb] = await Promise.all([store.createIfAbsent(conv, '2026-11', a), store.createIfAbsent(conv, '2026-11', b)]);
+  const [ra, rb] = await Promise.all([
+    store.createIfAbsent(conv, '2026-11', a),
+    store.createIfAbsent(conv, '2026-11', b),
+  ]);
   assert.deepEqual(ra.wrappedKey, rb.wrappedKey);
   assert.ok(ra.wrappedKey.equals(a.wrappedKey) || ra.wrappedKey.equals(b.wrappedKey));
   assert.deepEqual((await store.get(conv, '2026-11'))?.wrappedKey, ra.wrappedKey);
@@ -118,7 +137,11 @@ test('only hmk_keys reaches the key table: not the serving role, not the retenti
   }
   const keys = createRolePool(h.config.db, KEYS_ROLE, 1);
   try {
-    await assert.rejects(keys.query('SELECT count(*) FROM hmk.messages'), /permission denied/, 'hmk_keys sees nothing else');
+    await assert.rejects(
+      keys.query('SELECT count(*) FROM hmk.messages'),
+      /permission denied/,
+      'hmk_keys sees nothing else',
+    );
   } finally {
     await keys.end();
   }
@@ -133,13 +156,19 @@ test('period keys: the body holds only a reference; the KMS context names conver
   assert.equal(sealed.keyId, 'ks:2026-11');
   assert.equal(sealed.encryptedKey, null);
   const ofCall = (c: (typeof calls)[number] | undefined) => c && { name: c.name, context: c.input.EncryptionContext };
-  assert.deepEqual(ofCall(calls[0]), { name: 'GenerateDataKeyCommand', context: { service: 'hipaa-messaging', conversationId: conv, period: '2026-11' } });
+  assert.deepEqual(ofCall(calls[0]), {
+    name: 'GenerateDataKeyCommand',
+    context: { service: 'hipaa-messaging', conversationId: conv, period: '2026-11' },
+  });
   const stored = await store.get(conv, '2026-11');
   assert.equal(stored?.kmsKeyId, 'arn:aws:kms:eu-west-1:111111111111:key/test');
   // Another container (fresh cache) opens it through the store and KMS.
   const other = new Envelope(new KmsKeyProvider(client, 'alias/hmk'), limits, () => at, store);
   assert.equal(await other.open(conv, sealed), 'secret text');
-  assert.deepEqual(ofCall(calls.at(-1)), { name: 'DecryptCommand', context: { service: 'hipaa-messaging', conversationId: conv, period: '2026-11' } });
+  assert.deepEqual(ofCall(calls.at(-1)), {
+    name: 'DecryptCommand',
+    context: { service: 'hipaa-messaging', conversationId: conv, period: '2026-11' },
+  });
   // Many seals in one period: one key.
   for (let i = 0; i < 5; i++) await env.seal(conv, `m${i}`);
   assert.equal(calls.filter((c) => c.name === 'GenerateDataKeyCommand').length, 1);
@@ -196,29 +225,62 @@ test('a destroyed period cannot be opened, even with the keyring; older rows wit
 
 test('through the API: new bodies reference the key store; a row written before period keys still reads', async () => {
   const [a, b] = [await h.user(), await h.user()];
-  const conv = (await h.request('POST', '/v1/conversations', { token: a.token, body: { participantIds: [b.id] } })).json.id;
+  const conv = (await h.request('POST', '/v1/conversations', { token: a.token, body: { participantIds: [b.id] } })).json
+    .id;
   const db = await h.owner();
   const legacy = await new Envelope(h.keyring, limits).seal(conv, 'sealed the old way');
-  await db.query("INSERT INTO hmk.messages (id, conversation_id, sender_id, created_at) VALUES ($1, $2, $3, now() - interval '1 minute')", [randomUUID(), conv, a.id]);
-  await db.query(`INSERT INTO hmk.message_bodies (message_id, conversation_id, scheme, key_id, encrypted_key, iv, ciphertext)
+  await db.query(
+    "INSERT INTO hmk.messages (id, conversation_id, sender_id, created_at) VALUES ($1, $2, $3, now() - interval '1 minute')",
+    [randomUUID(), conv, a.id],
+  );
+  await db.query(
+    `INSERT INTO hmk.message_bodies (message_id, conversation_id, scheme, key_id, encrypted_key, iv, ciphertext)
                   SELECT id, $1, 'kms-envelope', $2, $3, $4, $5 FROM hmk.messages WHERE conversation_id = $1`,
-    [conv, legacy.keyId, legacy.encryptedKey, legacy.iv, legacy.ciphertext]);
-  assert.equal((await h.request('POST', `/v1/conversations/${conv}/messages`, { token: a.token, body: { body: 'sealed the new way' } })).status, 201);
-  const rows = (await db.query('SELECT key_id, encrypted_key IS NULL AS ref FROM hmk.message_bodies WHERE conversation_id = $1 ORDER BY key_id', [conv])).rows;
-  assert.deepEqual(rows, [{ key_id: `ks:${periodOf(new Date())}`, ref: true }, { key_id: h.keyring.keyId, ref: false }]);
+    [conv, legacy.keyId, legacy.encryptedKey, legacy.iv, legacy.ciphertext],
+  );
+  assert.equal(
+    (
+      await h.request('POST', `/v1/conversations/${conv}/messages`, {
+        token: a.token,
+        body: { body: 'sealed the new way' },
+      })
+    ).status,
+    201,
+  );
+  const rows = (
+    await db.query(
+      'SELECT key_id, encrypted_key IS NULL AS ref FROM hmk.message_bodies WHERE conversation_id = $1 ORDER BY key_id',
+      [conv],
+    )
+  ).rows;
+  assert.deepEqual(rows, [
+    { key_id: `ks:${periodOf(new Date())}`, ref: true },
+    { key_id: h.keyring.keyId, ref: false },
+  ]);
   const read = await h.request('GET', `/v1/conversations/${conv}/messages`, { token: b.token });
-  assert.deepEqual(read.json.map((m: { body: string }) => m.body), ['sealed the new way', 'sealed the old way']);
+  assert.deepEqual(
+    read.json.map((m: { body: string }) => m.body),
+    ['sealed the new way', 'sealed the old way'],
+  );
   assert.deepEqual(await store.listPeriods(conv), [periodOf(new Date())]);
 });
 
 test('a failed key-store or KMS call is not cached', async () => {
   const inner = new LocalKeyring();
   let fail = true;
-  const env = new Envelope({
-    keyId: inner.keyId,
-    generateDataKey: async (ctx) => { if (fail) throw new Error('throttled'); return inner.generateDataKey(ctx); },
-    decryptDataKey: (...a) => inner.decryptDataKey(...a),
-  }, limits, Date.now, store);
+  const env = new Envelope(
+    {
+      keyId: inner.keyId,
+      generateDataKey: async (ctx) => {
+        if (fail) throw new Error('throttled');
+        return inner.generateDataKey(ctx);
+      },
+      decryptDataKey: (...a) => inner.decryptDataKey(...a),
+    },
+    limits,
+    Date.now,
+    store,
+  );
   const conv = randomUUID();
   await assert.rejects(env.seal(conv, 'x'), /throttled/);
   assert.deepEqual(await store.listPeriods(conv), []);

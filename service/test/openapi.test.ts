@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { createHarness, type Harness } from './helpers.js';
 
 let h: Harness;
-before(async () => { h = await createHarness(); });
+before(async () => {
+  h = await createHarness();
+});
 after(() => h.close());
 
 /** Routes deliberately left out of the document (the document itself). */
@@ -22,14 +24,18 @@ test('every /v1 route is in the OpenAPI document with a summary and the error co
     const name = `${r.method} ${r.url}`;
     if (UNPUBLISHED.has(name)) continue;
     const op = doc.paths?.[openApiPath(r.url)]?.[r.method.toLowerCase()];
-    if (!op) { problems.push(`${name}: not in the document`); continue; }
+    if (!op) {
+      problems.push(`${name}: not in the document`);
+      continue;
+    }
     if (!op.summary) problems.push(`${name}: no summary`);
     const codes = Object.keys(op.responses ?? {});
     if (!codes.some((c) => /^2\d\d$/.test(c))) problems.push(`${name}: no success response`);
     if (!codes.includes('400')) problems.push(`${name}: no 400 response`);
     if (r.auth && !codes.includes('401')) problems.push(`${name}: authenticated but no 401 response`);
     const error = op.responses?.['400']?.content?.['application/json']?.schema;
-    if (error && JSON.stringify(error.required) !== JSON.stringify(['error', 'message'])) problems.push(`${name}: 400 is not {error, message}`);
+    if (error && JSON.stringify(error.required) !== JSON.stringify(['error', 'message']))
+      problems.push(`${name}: 400 is not {error, message}`);
     if (r.auth && !r.action) problems.push(`${name}: authenticated but names no audit action`);
   }
   assert.deepEqual(problems, []);

@@ -19,14 +19,18 @@ before(async () => {
   stranger = await h.user('stranger', { groups: ['clinician'] });
   admin = await h.user('admin', { groups: ['admin'] });
   auditor = await h.user('auditor', { groups: ['auditor'] });
-  assert.equal((await h.request('POST', '/v1/conversations', { token: pat.token, body: { participantIds: [carer.id] } })).status, 201);
+  assert.equal(
+    (await h.request('POST', '/v1/conversations', { token: pat.token, body: { participantIds: [carer.id] } })).status,
+    201,
+  );
 });
 after(() => h.close());
 
 const url = (id: string, tail = '') => `/v1/patients/${id}/profile${tail}`;
 const put = (u: TestUser, id: string, body: unknown) => h.request('PUT', url(id), { token: u.token, body });
 const get = (u: TestUser, id: string) => h.request('GET', url(id), { token: u.token });
-const reveal = (u: TestUser, id: string, body: unknown) => h.request('POST', url(id, '/reveal'), { token: u.token, body });
+const reveal = (u: TestUser, id: string, body: unknown) =>
+  h.request('POST', url(id, '/reveal'), { token: u.token, body });
 
 test('the member sets their profile; the reply says which fields are present, never the values', async () => {
   const r = await put(pat, pat.id, { mrn: MRN, dateOfBirth: DOB });
@@ -62,11 +66,18 @@ test('outside the care relationship: 404, exactly like a member that does not ex
     assert.equal((await put(u, pat.id, { mrn: 'X-1' })).status, 404, u.username);
     assert.equal((await reveal(u, pat.id, { reason: REASON })).status, 404, u.username);
   }
-  assert.deepEqual((await get(stranger, pat.id)).json, (await get(stranger, '00000000-0000-4000-8000-000000000000')).json);
+  assert.deepEqual(
+    (await get(stranger, pat.id)).json,
+    (await get(stranger, '00000000-0000-4000-8000-000000000000')).json,
+  );
   // Profiles belong to members only: a clinician has none, not even their own.
   assert.equal((await put(carer, carer.id, { mrn: 'X-2' })).status, 404);
   const db = await h.owner();
-  assert.equal((await db.query('SELECT count(*)::int AS n FROM hmk.patient_reveals')).rows[0].n, 0, 'refused reveals log nothing');
+  assert.equal(
+    (await db.query('SELECT count(*)::int AS n FROM hmk.patient_reveals')).rows[0].n,
+    0,
+    'refused reveals log nothing',
+  );
 });
 
 test('a caring clinician reveals with a reason: values returned, audited high, reason kept apart', async () => {
@@ -77,9 +88,14 @@ test('a caring clinician reveals with a reason: values returned, audited high, r
   assert.deepEqual(only.json, { memberId: pat.id, mrn: MRN });
 
   const db = await h.owner();
-  const rows = (await db.query("SELECT * FROM hmk.audit_log WHERE action = 'patient.reveal' AND outcome = 'ok' ORDER BY id")).rows;
+  const rows = (
+    await db.query("SELECT * FROM hmk.audit_log WHERE action = 'patient.reveal' AND outcome = 'ok' ORDER BY id")
+  ).rows;
   assert.equal(rows.length, 2);
-  assert.deepEqual(rows.map((x) => x.detail), [{ fields: ['dateOfBirth', 'mrn'] }, { fields: ['mrn'] }]);
+  assert.deepEqual(
+    rows.map((x) => x.detail),
+    [{ fields: ['dateOfBirth', 'mrn'] }, { fields: ['mrn'] }],
+  );
   for (const x of rows) {
     assert.equal(x.severity, 'high');
     assert.equal(x.actor_id, carer.id);
@@ -91,7 +107,11 @@ test('a caring clinician reveals with a reason: values returned, audited high, r
   assert.equal(log[0].reason, REASON);
   assert.equal(log[0].user_id, carer.id);
   assert.deepEqual(log[0].fields, ['dateOfBirth', 'mrn']);
-  assert.deepEqual(log.map((x) => x.request_id).sort(), rows.map((x) => x.request_id).sort(), 'reveal log and audit share request ids');
+  assert.deepEqual(
+    log.map((x) => x.request_id).sort(),
+    rows.map((x) => x.request_id).sort(),
+    'reveal log and audit share request ids',
+  );
   assert.ok(!h.logs.join('').match(/Medication|77310452|1984-03-09/), 'nothing in the logs');
 });
 
@@ -122,16 +142,38 @@ test('Postgres enforces the care relationship on its own', async () => {
   assert.equal((await asRoles(h, carer, ['clinician'], select, [pat.id])).rows[0].n, 2);
   assert.equal((await asRoles(h, pat, ['member'], select, [pat.id])).rows[0].n, 2);
   assert.equal((await asRoles(h, stranger, ['clinician'], select, [pat.id])).rows[0].n, 0);
-  assert.equal((await asRoles(h, carer, ['member'], select, [pat.id])).rows[0].n, 0, 'a carer without the clinician role sees nothing');
-  assert.equal((await asRoles(h, admin, ['admin', 'auditor'], 'SELECT count(*)::int AS n FROM hmk.patient_profiles')).rows[0].n, 0);
+  assert.equal(
+    (await asRoles(h, carer, ['member'], select, [pat.id])).rows[0].n,
+    0,
+    'a carer without the clinician role sees nothing',
+  );
+  assert.equal(
+    (await asRoles(h, admin, ['admin', 'auditor'], 'SELECT count(*)::int AS n FROM hmk.patient_profiles')).rows[0].n,
+    0,
+  );
   const insert = `INSERT INTO hmk.patient_profiles (member_id, field, key_id, encrypted_key, iv, ciphertext, updated_by)
                   VALUES ($1, 'mrn', 'k', '\\x00', '\\x00', '\\x00', $2)`;
   await assert.rejects(asRoles(h, stranger, ['clinician'], insert, [pat.id, stranger.id]), { code: '42501' });
-  await assert.rejects(asRoles(h, carer, ['clinician'], insert.replace("'mrn'", "'dateOfBirth'"), [other.id, carer.id]), { code: '42501' });
-  await assert.rejects(asRoles(h, stranger, ['clinician'],
-    "INSERT INTO hmk.patient_reveals (member_id, user_id, fields, reason, request_id) VALUES ($1, $2, '{}', 'some reason here', 'r')",
-    [pat.id, stranger.id]), { code: '42501' });
-  assert.equal((await asRoles(h, carer, ['clinician'], 'SELECT count(*)::int AS n FROM hmk.patient_reveals')).rows[0].n, 0,
-    'reasons are for auditors to review');
-  assert.ok((await asRoles(h, auditor, ['auditor'], 'SELECT count(*)::int AS n FROM hmk.patient_reveals')).rows[0].n >= 2);
+  await assert.rejects(
+    asRoles(h, carer, ['clinician'], insert.replace("'mrn'", "'dateOfBirth'"), [other.id, carer.id]),
+    { code: '42501' },
+  );
+  await assert.rejects(
+    asRoles(
+      h,
+      stranger,
+      ['clinician'],
+      "INSERT INTO hmk.patient_reveals (member_id, user_id, fields, reason, request_id) VALUES ($1, $2, '{}', 'some reason here', 'r')",
+      [pat.id, stranger.id],
+    ),
+    { code: '42501' },
+  );
+  assert.equal(
+    (await asRoles(h, carer, ['clinician'], 'SELECT count(*)::int AS n FROM hmk.patient_reveals')).rows[0].n,
+    0,
+    'reasons are for auditors to review',
+  );
+  assert.ok(
+    (await asRoles(h, auditor, ['auditor'], 'SELECT count(*)::int AS n FROM hmk.patient_reveals')).rows[0].n >= 2,
+  );
 });

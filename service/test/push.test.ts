@@ -2,12 +2,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CreatePlatformEndpointCommand, GetEndpointAttributesCommand, PublishCommand, SetEndpointAttributesCommand,
+  CreatePlatformEndpointCommand,
+  GetEndpointAttributesCommand,
+  PublishCommand,
+  SetEndpointAttributesCommand,
 } from '@aws-sdk/client-sns';
 import { SnsPushGateway, type SnsSender } from '../src/push/sns.js';
 import { toErrorReply } from '../src/errors.js';
 import {
-  DisabledPushGateway, EndpointDisabledError, InvalidDeviceTokenError, PlatformNotConfiguredError, PUSH_TEXT,
+  DisabledPushGateway,
+  EndpointDisabledError,
+  InvalidDeviceTokenError,
+  PlatformNotConfiguredError,
+  PUSH_TEXT,
 } from '../src/push/types.js';
 import { createHarness, type Harness, type TestUser } from './helpers.js';
 
@@ -28,7 +35,9 @@ async function until(check: () => Promise<boolean> | boolean, ms = 5000) {
 before(async () => {
   h = await createHarness({ PUSH_MAX_ATTEMPTS: '2' });
   [alice, bob, carol] = [await h.user('alice'), await h.user('bob'), await h.user('carol')];
-  conv = (await h.request('POST', '/v1/conversations', { token: alice.token, body: { participantIds: [bob.id, carol.id] } })).json.id;
+  conv = (
+    await h.request('POST', '/v1/conversations', { token: alice.token, body: { participantIds: [bob.id, carol.id] } })
+  ).json.id;
 });
 after(() => h.close());
 
@@ -42,9 +51,16 @@ test('device registration never exposes the endpoint ARN', async () => {
   const r = await h.request('POST', '/v1/devices', { token: bob.token, body: { platform: 'fcm', token: BOB_TOKEN } });
   assert.equal(r.status, 201);
   assert.deepEqual(Object.keys(r.json).sort(), ['createdAt', 'id', 'platform']);
-  const again = await h.request('POST', '/v1/devices', { token: bob.token, body: { platform: 'fcm', token: BOB_TOKEN } });
+  const again = await h.request('POST', '/v1/devices', {
+    token: bob.token,
+    body: { platform: 'fcm', token: BOB_TOKEN },
+  });
   assert.equal(again.json.id, r.json.id, 'refreshing the same token keeps one device');
-  assert.equal((await h.request('POST', '/v1/devices', { token: carol.token, body: { platform: 'apns', token: CAROL_TOKEN } })).status, 201);
+  assert.equal(
+    (await h.request('POST', '/v1/devices', { token: carol.token, body: { platform: 'apns', token: CAROL_TOKEN } }))
+      .status,
+    201,
+  );
   const list = await h.request('GET', '/v1/devices', { token: bob.token });
   assert.equal(list.json.length, 1);
   assert.doesNotMatch(JSON.stringify(list.json) + JSON.stringify(r.json), /endpoint|arn/i);
@@ -52,7 +68,10 @@ test('device registration never exposes the endpoint ARN', async () => {
 
 test('a send notifies every other participant, with a generic payload and the conversation id only', async () => {
   const before = h.sink.delivered.length;
-  const r = await h.request('POST', `/v1/conversations/${conv}/messages`, { token: alice.token, body: { body: 'potassium 6.1, call me' } });
+  const r = await h.request('POST', `/v1/conversations/${conv}/messages`, {
+    token: alice.token,
+    body: { body: 'potassium 6.1, call me' },
+  });
   assert.equal(r.status, 201);
   await until(() => h.sink.delivered.length >= before + 2);
   const pushes = h.sink.delivered.slice(before);
@@ -72,14 +91,19 @@ test('a send notifies every other participant, with a generic payload and the co
 test('a push failure never fails the send, and the outbox retries it', async () => {
   h.sink.failWith = Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
   const before = h.sink.delivered.length;
-  const r = await h.request('POST', `/v1/conversations/${conv}/messages`, { token: bob.token, body: { body: 'still sent' } });
+  const r = await h.request('POST', `/v1/conversations/${conv}/messages`, {
+    token: bob.token,
+    body: { body: 'still sent' },
+  });
   assert.equal(r.status, 201);
   const carolsRow = async () => (await outbox()).find((o) => o.message_id === r.json.id && o.recipient_id === carol.id);
   await until(async () => (await carolsRow())?.attempts >= 1);
   assert.equal((await carolsRow()).delivered_at, null, 'not delivered while failing');
   h.sink.failWith = undefined;
   await (await h.owner()).query('UPDATE hmk.push_outbox SET next_attempt_at = now() WHERE delivered_at IS NULL');
-  await until(async () => (await outbox()).filter((o) => o.message_id === r.json.id).every((o) => o.delivered_at !== null));
+  await until(async () =>
+    (await outbox()).filter((o) => o.message_id === r.json.id).every((o) => o.delivered_at !== null),
+  );
   assert.ok(h.sink.delivered.length > before);
 });
 
@@ -89,7 +113,9 @@ test('after the maximum attempts a push is marked failed, not retried forever', 
   assert.equal(r.status, 201);
   const carolsRow = async () => (await outbox()).find((o) => o.message_id === r.json.id && o.recipient_id === carol.id);
   await until(async () => {
-    await ownerDb.query('UPDATE hmk.push_outbox SET next_attempt_at = now() WHERE failed_at IS NULL AND delivered_at IS NULL');
+    await ownerDb.query(
+      'UPDATE hmk.push_outbox SET next_attempt_at = now() WHERE failed_at IS NULL AND delivered_at IS NULL',
+    );
     return (await carolsRow()).failed_at !== null;
   });
   assert.equal((await carolsRow()).attempts, 2, 'PUSH_MAX_ATTEMPTS=2');
@@ -102,15 +128,24 @@ test('disabled endpoints are pruned and do not block delivery to others', async 
   const before = h.sink.delivered.length;
   const r = await h.request('POST', `/v1/conversations/${conv}/messages`, { token: alice.token, body: { body: 'y' } });
   assert.equal(r.status, 201);
-  await until(async () => (await outbox()).filter((o) => o.message_id === r.json.id).every((o) => o.delivered_at !== null));
+  await until(async () =>
+    (await outbox()).filter((o) => o.message_id === r.json.id).every((o) => o.delivered_at !== null),
+  );
   assert.equal(h.sink.delivered.length, before + 1, 'carol still got hers');
-  assert.deepEqual((await h.request('GET', '/v1/devices', { token: bob.token })).json, [], "bob's dead endpoint is gone");
+  assert.deepEqual(
+    (await h.request('GET', '/v1/devices', { token: bob.token })).json,
+    [],
+    "bob's dead endpoint is gone",
+  );
 });
 
 test('outbox rows are written in the same transaction as the message: a refused send leaves none', async () => {
   const eve = await h.user('eve');
   const count = (await outbox()).length;
-  assert.equal((await h.request('POST', `/v1/conversations/${conv}/messages`, { token: eve.token, body: { body: 'z' } })).status, 404);
+  assert.equal(
+    (await h.request('POST', `/v1/conversations/${conv}/messages`, { token: eve.token, body: { body: 'z' } })).status,
+    404,
+  );
   assert.equal((await outbox()).length, count);
   const orphans = await ownerDb.query(`SELECT count(*)::int AS n FROM hmk.messages m
     WHERE NOT EXISTS (SELECT 1 FROM hmk.push_outbox o WHERE o.message_id = m.id)`);
@@ -120,7 +155,12 @@ test('outbox rows are written in the same transaction as the message: a refused 
 /** A fake SNS client recording commands; behaviour per command is scripted. */
 function fakeSns(script: (cmd: unknown) => unknown) {
   const calls: unknown[] = [];
-  const client: SnsSender = { send: (async (cmd: unknown) => { calls.push(cmd); return script(cmd); }) as SnsSender['send'] };
+  const client: SnsSender = {
+    send: (async (cmd: unknown) => {
+      calls.push(cmd);
+      return script(cmd);
+    }) as SnsSender['send'],
+  };
   return { client, calls };
 }
 
@@ -134,23 +174,42 @@ test('SNS: register creates the endpoint and re-enables a disabled one', async (
   const gw = new SnsPushGateway(client, { fcm: 'arn:aws:sns:eu-west-1:111111111111:app/GCM/app' });
   assert.equal(await gw.registerEndpoint('fcm', 'tok-12345678'), arn);
   assert.ok(calls[0] instanceof CreatePlatformEndpointCommand);
-  assert.equal((calls[0] as CreatePlatformEndpointCommand).input.PlatformApplicationArn, 'arn:aws:sns:eu-west-1:111111111111:app/GCM/app');
+  assert.equal(
+    (calls[0] as CreatePlatformEndpointCommand).input.PlatformApplicationArn,
+    'arn:aws:sns:eu-west-1:111111111111:app/GCM/app',
+  );
   assert.ok(calls[2] instanceof SetEndpointAttributesCommand);
-  assert.deepEqual((calls[2] as SetEndpointAttributesCommand).input.Attributes, { Token: 'tok-12345678', Enabled: 'true' });
+  assert.deepEqual((calls[2] as SetEndpointAttributesCommand).input.Attributes, {
+    Token: 'tok-12345678',
+    Enabled: 'true',
+  });
   await assert.rejects(gw.registerEndpoint('apns', 'tok-12345678'), PlatformNotConfiguredError);
 });
 
 test('SNS: an existing endpoint with other attributes is reused; a bad token is a 400-class error', async () => {
   const arn = 'arn:aws:sns:eu-west-1:111111111111:endpoint/APNS/app/x';
-  const gw = new SnsPushGateway(fakeSns((cmd) => {
-    if (cmd instanceof CreatePlatformEndpointCommand) {
-      throw Object.assign(new Error(`Invalid parameter: Token Reason: Endpoint ${arn} already exists with the same Token, but different attributes.`), { name: 'InvalidParameterException' });
-    }
-    if (cmd instanceof GetEndpointAttributesCommand) return { Attributes: { Enabled: 'true', Token: 't-12345678' } };
-    return {};
-  }).client, { apns: 'arn:app' });
+  const gw = new SnsPushGateway(
+    fakeSns((cmd) => {
+      if (cmd instanceof CreatePlatformEndpointCommand) {
+        throw Object.assign(
+          new Error(
+            `Invalid parameter: Token Reason: Endpoint ${arn} already exists with the same Token, but different attributes.`,
+          ),
+          { name: 'InvalidParameterException' },
+        );
+      }
+      if (cmd instanceof GetEndpointAttributesCommand) return { Attributes: { Enabled: 'true', Token: 't-12345678' } };
+      return {};
+    }).client,
+    { apns: 'arn:app' },
+  );
   assert.equal(await gw.registerEndpoint('apns', 't-12345678'), arn);
-  const bad = new SnsPushGateway(fakeSns(() => { throw Object.assign(new Error('Invalid parameter: Token'), { name: 'InvalidParameterException' }); }).client, { apns: 'arn:app' });
+  const bad = new SnsPushGateway(
+    fakeSns(() => {
+      throw Object.assign(new Error('Invalid parameter: Token'), { name: 'InvalidParameterException' });
+    }).client,
+    { apns: 'arn:app' },
+  );
   await assert.rejects(bad.registerEndpoint('apns', 'x'), InvalidDeviceTokenError);
 });
 
@@ -161,9 +220,19 @@ test('SNS: publish sends the JSON structure; a disabled endpoint is reported for
   assert.equal(input.TargetArn, 'arn:endpoint');
   assert.equal(input.MessageStructure, 'json');
   assert.equal(JSON.parse(input.Message!).default, PUSH_TEXT);
-  const dead = new SnsPushGateway(fakeSns(() => { throw Object.assign(new Error('Endpoint is disabled'), { name: 'EndpointDisabledException' }); }).client, {});
+  const dead = new SnsPushGateway(
+    fakeSns(() => {
+      throw Object.assign(new Error('Endpoint is disabled'), { name: 'EndpointDisabledException' });
+    }).client,
+    {},
+  );
   await assert.rejects(dead.publish('arn:endpoint', 'c'), EndpointDisabledError);
-  const flaky = new SnsPushGateway(fakeSns(() => { throw Object.assign(new Error('x'), { name: 'ThrottlingException' }); }).client, {});
+  const flaky = new SnsPushGateway(
+    fakeSns(() => {
+      throw Object.assign(new Error('x'), { name: 'ThrottlingException' });
+    }).client,
+    {},
+  );
   await assert.rejects(flaky.publish('arn:endpoint', 'c'), (e: Error) => !(e instanceof EndpointDisabledError));
 });
 

@@ -49,7 +49,8 @@ async function users(n: number): Promise<TestUser[]> {
   return out;
 }
 
-const req = (u: TestUser, method: string, url: string, body?: unknown) => h.request(method, url, { token: u.token, body });
+const req = (u: TestUser, method: string, url: string, body?: unknown) =>
+  h.request(method, url, { token: u.token, body });
 
 async function conversation(a: TestUser, b: TestUser): Promise<string> {
   const r = await req(a, 'POST', '/v1/conversations', { participantIds: [b.id] });
@@ -68,11 +69,21 @@ async function oldMessage(conv: string, from: TestUser, to: TestUser, text: stri
   const at = Date.now() - ageDays * DAY;
   const sealed = await new Envelope(h.keyring, limits, () => at, h.service.keyStore).seal(conv, text);
   const id = randomUUID();
-  await db.query('INSERT INTO hmk.messages (id, conversation_id, sender_id, created_at) VALUES ($1, $2, $3, $4)', [id, conv, from.id, new Date(at)]);
-  await db.query(`INSERT INTO hmk.message_bodies (message_id, conversation_id, scheme, key_id, encrypted_key, iv, ciphertext)
-                  VALUES ($1, $2, 'kms-envelope', $3, $4, $5, $6)`, [id, conv, sealed.keyId, sealed.encryptedKey, sealed.iv, sealed.ciphertext]);
-  await db.query('INSERT INTO hmk.push_outbox (message_id, conversation_id, recipient_id, created_at) VALUES ($1, $2, $3, $4)',
-    [id, conv, to.id, new Date(at)]);
+  await db.query('INSERT INTO hmk.messages (id, conversation_id, sender_id, created_at) VALUES ($1, $2, $3, $4)', [
+    id,
+    conv,
+    from.id,
+    new Date(at),
+  ]);
+  await db.query(
+    `INSERT INTO hmk.message_bodies (message_id, conversation_id, scheme, key_id, encrypted_key, iv, ciphertext)
+                  VALUES ($1, $2, 'kms-envelope', $3, $4, $5, $6)`,
+    [id, conv, sealed.keyId, sealed.encryptedKey, sealed.iv, sealed.ciphertext],
+  );
+  await db.query(
+    'INSERT INTO hmk.push_outbox (message_id, conversation_id, recipient_id, created_at) VALUES ($1, $2, $3, $4)',
+    [id, conv, to.id, new Date(at)],
+  );
   return id;
 }
 
@@ -80,8 +91,11 @@ async function oldMessage(conv: string, from: TestUser, to: TestUser, text: stri
 async function attachment(conv: string, message: string, uploader: TestUser): Promise<string> {
   const id = randomUUID();
   const key = `attachments/${conv}/${id}`;
-  await db.query(`INSERT INTO hmk.attachments (id, conversation_id, message_id, uploader_id, object_key, content_type, size_bytes, status, completed_at)
-                  VALUES ($1, $2, $3, $4, $5, 'application/pdf', 3, 'ready', now())`, [id, conv, message, uploader.id, key]);
+  await db.query(
+    `INSERT INTO hmk.attachments (id, conversation_id, message_id, uploader_id, object_key, content_type, size_bytes, status, completed_at)
+                  VALUES ($1, $2, $3, $4, $5, 'application/pdf', 3, 'ready', now())`,
+    [id, conv, message, uploader.id, key],
+  );
   const path = join(attachmentDir, key);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, 'pdf');
@@ -90,7 +104,9 @@ async function attachment(conv: string, message: string, uploader: TestUser): Pr
 }
 
 async function messageIds(conv: string): Promise<string[]> {
-  return (await db.query('SELECT id FROM hmk.messages WHERE conversation_id = $1 ORDER BY id', [conv])).rows.map((r) => r.id);
+  return (await db.query('SELECT id FROM hmk.messages WHERE conversation_id = $1 ORDER BY id', [conv])).rows.map(
+    (r) => r.id,
+  );
 }
 
 async function count(sql: string, params: unknown[]): Promise<number> {
@@ -115,13 +131,21 @@ async function batchWaitsForHold(): Promise<void> {
 
 /** Sessions of this database holding (granted) or waiting for the legal-hold advisory lock in `mode`. */
 async function holdLocks(mode: 'ShareLock' | 'ExclusiveLock', granted: boolean): Promise<number> {
-  return count(`pg_locks l WHERE l.locktype = 'advisory' AND l.mode = $1 AND l.granted = $2
+  return count(
+    `pg_locks l WHERE l.locktype = 'advisory' AND l.mode = $1 AND l.granted = $2
     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND ((l.classid::bigint << 32) | l.objid::bigint) = 7314225010`, [mode, granted]);
+    AND ((l.classid::bigint << 32) | l.objid::bigint) = 7314225010`,
+    [mode, granted],
+  );
 }
 
 async function auditRows(action: string, target: string) {
-  return (await db.query('SELECT * FROM hmk.audit_log WHERE action = $1 AND $2 = ANY (target_ids) ORDER BY id', [action, target])).rows;
+  return (
+    await db.query('SELECT * FROM hmk.audit_log WHERE action = $1 AND $2 = ANY (target_ids) ORDER BY id', [
+      action,
+      target,
+    ])
+  ).rows;
 }
 
 test('expiry deletes exactly the expired messages, bodies, outbox rows and attachments, with count-only audit rows', async () => {
@@ -161,7 +185,10 @@ test('expiry deletes exactly the expired messages, bodies, outbox rows and attac
   assert.ok(await objects.head(keepKey), 'the kept message keeps its object');
   assert.equal(await count('hmk.pending_object_deletions', []), 0);
   const read = await req(bob, 'GET', `/v1/conversations/${c1}/messages`);
-  assert.deepEqual(read.json.map((m: { body: string }) => m.body), ['sent just now', 'not yet expired']);
+  assert.deepEqual(
+    read.json.map((m: { body: string }) => m.body),
+    ['sent just now', 'not yet expired'],
+  );
 
   // One audit row per conversation: the system (no actor), counts only.
   const a1 = await auditRows('retention.delete', c1);
@@ -177,7 +204,12 @@ test('expiry deletes exactly the expired messages, bodies, outbox rows and attac
   assert.ok(!h.logs.join('').includes('expiry-marker'), 'no contents in the logs');
 
   // Nothing more to do: no rows, no audit rows.
-  assert.deepEqual(await h.service.retention.runOnce(), { messages: 0, attachments: 0, objectsDeleted: 0, keysDestroyed: 0 });
+  assert.deepEqual(await h.service.retention.runOnce(), {
+    messages: 0,
+    attachments: 0,
+    objectsDeleted: 0,
+    keysDestroyed: 0,
+  });
   assert.equal((await auditRows('retention.delete', c1)).length, 1);
   const chain = await verifyAuditChain(await h.owner());
   assert.equal(chain.ok, true, JSON.stringify(chain.problems));
@@ -201,9 +233,23 @@ test('a conversation may keep messages for fewer days; a longer value is refused
 
   const set = await req(admin, 'PUT', url, { days: 10 });
   assert.equal(set.status, 200);
-  assert.deepEqual(set.json, { conversationId: short, days: 10, effectiveDays: 10 }, 'only the setting, nothing about the conversation');
+  assert.deepEqual(
+    set.json,
+    { conversationId: short, days: 10, effectiveDays: 10 },
+    'only the setting, nothing about the conversation',
+  );
   const audit = await auditRows('conversation.retention.update', short);
-  assert.deepEqual(audit.map((a) => [a.status, a.actor_id]), [[400, admin.id], [400, admin.id], [400, admin.id], [400, admin.id], [400, admin.id], [200, admin.id]]);
+  assert.deepEqual(
+    audit.map((a) => [a.status, a.actor_id]),
+    [
+      [400, admin.id],
+      [400, admin.id],
+      [400, admin.id],
+      [400, admin.id],
+      [400, admin.id],
+      [200, admin.id],
+    ],
+  );
 
   const expired = await oldMessage(short, bob, carol, 'twelve days old', 12);
   const kept = await oldMessage(short, bob, carol, 'eight days old', 8);
@@ -244,8 +290,14 @@ test('legal holds on a conversation and on a user pause deletion; release resume
   assert.equal(both.status, 400);
   assert.match(both.json.message, /exactly one of conversationId or userId/);
   assert.equal((await req(admin, 'POST', '/v1/legal-holds', { reason })).status, 400);
-  assert.match((await req(admin, 'POST', '/v1/legal-holds', { userId: bob.id, reason: 'short' })).json.message, /body\.reason/);
-  assert.match((await req(admin, 'POST', '/v1/legal-holds', { userId: bob.id, reason: '          x' })).json.message, /body\.reason/);
+  assert.match(
+    (await req(admin, 'POST', '/v1/legal-holds', { userId: bob.id, reason: 'short' })).json.message,
+    /body\.reason/,
+  );
+  assert.match(
+    (await req(admin, 'POST', '/v1/legal-holds', { userId: bob.id, reason: '          x' })).json.message,
+    /body\.reason/,
+  );
   assert.equal((await req(admin, 'POST', '/v1/legal-holds', { conversationId: randomUUID(), reason })).status, 404);
   assert.equal((await req(admin, 'POST', '/v1/legal-holds', { userId: randomUUID(), reason })).status, 404);
 
@@ -258,23 +310,41 @@ test('legal holds on a conversation and on a user pause deletion; release resume
   const list = await req(admin, 'GET', '/v1/legal-holds?active=true');
   assert.equal(list.status, 200);
   assert.deepEqual(list.json.map((x: { id: string }) => x.id).sort(), [hc.json.id, hu.json.id].sort());
-  assert.ok(list.json.every((x: object) => !('reason' in x) && !('releaseReason' in x)), 'lists carry no reasons (they may hold PHI)');
+  assert.ok(
+    list.json.every((x: object) => !('reason' in x) && !('releaseReason' in x)),
+    'lists carry no reasons (they may hold PHI)',
+  );
   const one = await req(admin, 'GET', `/v1/legal-holds/${hc.json.id}`);
   assert.equal(one.json.reason, reason, 'the single, audited read shows the reason');
   assert.deepEqual((await auditRows('legal_hold.read', hc.json.id))[0].severity, 'high');
 
-  const rel = await req(admin, 'POST', `/v1/legal-holds/${hc.json.id}/release`, { reason: 'case settled, hold lifted' });
+  const rel = await req(admin, 'POST', `/v1/legal-holds/${hc.json.id}/release`, {
+    reason: 'case settled, hold lifted',
+  });
   assert.equal(rel.status, 200);
   assert.equal(rel.json.active, false);
   assert.equal(rel.json.releasedBy, admin.id);
-  assert.equal((await req(admin, 'POST', `/v1/legal-holds/${hc.json.id}/release`, { reason: 'case settled, hold lifted' })).status, 409);
-  assert.equal((await req(admin, 'POST', `/v1/legal-holds/${randomUUID()}/release`, { reason: 'case settled, hold lifted' })).status, 404);
-  assert.match((await req(admin, 'POST', `/v1/legal-holds/${hu.json.id}/release`, { reason: 'no' })).json.message, /body\.reason/);
+  assert.equal(
+    (await req(admin, 'POST', `/v1/legal-holds/${hc.json.id}/release`, { reason: 'case settled, hold lifted' })).status,
+    409,
+  );
+  assert.equal(
+    (await req(admin, 'POST', `/v1/legal-holds/${randomUUID()}/release`, { reason: 'case settled, hold lifted' }))
+      .status,
+    404,
+  );
+  assert.match(
+    (await req(admin, 'POST', `/v1/legal-holds/${hu.json.id}/release`, { reason: 'no' })).json.message,
+    /body\.reason/,
+  );
 
   assert.equal((await h.service.retention.runOnce()).messages, 1);
   assert.deepEqual(await messageIds(held), []);
   assert.deepEqual(await messageIds(viaUser), [m2], 'the user hold still applies');
-  assert.equal((await req(admin, 'POST', `/v1/legal-holds/${hu.json.id}/release`, { reason: 'custodian released' })).status, 200);
+  assert.equal(
+    (await req(admin, 'POST', `/v1/legal-holds/${hu.json.id}/release`, { reason: 'custodian released' })).status,
+    200,
+  );
   assert.equal((await h.service.retention.runOnce()).messages, 1);
   assert.deepEqual(await messageIds(viaUser), []);
 
@@ -282,8 +352,15 @@ test('legal holds on a conversation and on a user pause deletion; release resume
   const placed = await auditRows('legal_hold.place', hc.json.id);
   const released = await auditRows('legal_hold.release', hc.json.id);
   assert.equal(placed.length, 1);
-  assert.deepEqual(released.map((a) => a.status), [200, 409], 'the refused second release is audited too');
-  assert.deepEqual([placed[0].severity, placed[0].actor_id, placed[0].detail], ['high', admin.id, { holdId: hc.json.id, conversationId: held }]);
+  assert.deepEqual(
+    released.map((a) => a.status),
+    [200, 409],
+    'the refused second release is audited too',
+  );
+  assert.deepEqual(
+    [placed[0].severity, placed[0].actor_id, placed[0].detail],
+    ['high', admin.id, { holdId: hc.json.id, conversationId: held }],
+  );
   assert.deepEqual([released[0].severity, released[0].detail], ['high', { holdId: hc.json.id, conversationId: held }]);
   assert.deepEqual((await auditRows('legal_hold.place', hu.json.id))[0].detail, { holdId: hu.json.id, userId: bob.id });
   assert.equal(await count("hmk.audit_log WHERE row_to_json(audit_log)::text LIKE '%hold-marker%'", []), 0);
@@ -314,22 +391,34 @@ test('every admin endpoint answers 403 to non-admins, and Postgres refuses them 
     }
   }
   const active = (await req(admin, 'GET', '/v1/legal-holds?active=true')).json;
-  assert.ok(active.some((x: { id: string }) => x.id === hold.json.id), 'the hold is still active');
+  assert.ok(
+    active.some((x: { id: string }) => x.id === hold.json.id),
+    'the hold is still active',
+  );
 
   // The serving role with a non-admin user cannot do it directly either.
   const pool = createRolePool(h.config.db, APP_ROLE, 1);
   const c = await pool.connect();
   try {
     const attempts = [
-      ['INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, \'direct sql attempt\', $2)', [conv, alice.id]],
+      [
+        "INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, 'direct sql attempt', $2)",
+        [conv, alice.id],
+      ],
       ['INSERT INTO hmk.retention_policy (days, updated_by) VALUES (1, $1)', [alice.id]],
       ['SELECT hmk.set_conversation_retention($1, 1)', [conv]],
-      ['UPDATE hmk.legal_holds SET released_by = $1, released_at = now(), release_reason = \'direct sql attempt\' WHERE id = $2 RETURNING id', [alice.id, hold.json.id]],
+      [
+        "UPDATE hmk.legal_holds SET released_by = $1, released_at = now(), release_reason = 'direct sql attempt' WHERE id = $2 RETURNING id",
+        [alice.id, hold.json.id],
+      ],
     ] as const;
     for (const [sql, params] of attempts) {
       await c.query('BEGIN');
       await c.query('SELECT hmk.begin_request($1, $2, 900, $3)', [alice.id, randomUUID(), ['clinician']]);
-      const out = await c.query(sql, [...params]).then((r) => r.rowCount, (e: { code: string }) => e.code);
+      const out = await c.query(sql, [...params]).then(
+        (r) => r.rowCount,
+        (e: { code: string }) => e.code,
+      );
       await c.query('ROLLBACK');
       assert.ok(out === '42501' || out === 0, `${sql}: ${out}`);
     }
@@ -347,11 +436,24 @@ test('every admin endpoint answers 403 to non-admins, and Postgres refuses them 
 test('the retention role can only call the retention functions', async () => {
   const pool = createRolePool(h.config.db, RETENTION_ROLE, 1);
   try {
-    for (const t of ['messages', 'message_bodies', 'push_outbox', 'attachments', 'audit_log', 'legal_holds', 'pending_object_deletions']) {
+    for (const t of [
+      'messages',
+      'message_bodies',
+      'push_outbox',
+      'attachments',
+      'audit_log',
+      'legal_holds',
+      'pending_object_deletions',
+    ]) {
       await assert.rejects(pool.query(`SELECT 1 FROM hmk.${t} LIMIT 1`), /permission denied/, t);
     }
     await assert.rejects(pool.query('DELETE FROM hmk.messages'), /permission denied/);
-    await assert.rejects(pool.query("INSERT INTO hmk.audit_log (chain, seq, at, action, outcome, status, prev_hash, hash) VALUES (0, 0, now(), 'x', 'ok', 200, '', '')"), /permission denied/);
+    await assert.rejects(
+      pool.query(
+        "INSERT INTO hmk.audit_log (chain, seq, at, action, outcome, status, prev_hash, hash) VALUES (0, 0, now(), 'x', 'ok', 200, '', '')",
+      ),
+      /permission denied/,
+    );
   } finally {
     await pool.end();
   }
@@ -363,7 +465,8 @@ test('two jobs running at once delete each message once and never fail', async (
   const period = periodOf(new Date(Date.now() - 40 * DAY));
   const perConv = 700;
   for (const conv of convs) {
-    await db.query(`
+    await db.query(
+      `
       WITH m AS (
         INSERT INTO hmk.messages (id, conversation_id, sender_id, created_at)
         SELECT gen_random_uuid(), $1, $2, now() - interval '40 days' - g * interval '1 second' FROM generate_series(1, $3) g
@@ -372,27 +475,47 @@ test('two jobs running at once delete each message once and never fail', async (
         INSERT INTO hmk.message_bodies (message_id, conversation_id, scheme, key_id, iv, ciphertext)
         SELECT id, $1, 'kms-envelope', 'ks:' || $4, '\\x00', '\\x00' FROM m)
       INSERT INTO hmk.push_outbox (message_id, conversation_id, recipient_id) SELECT id, $1, $5 FROM m`,
-    [conv, dave.id, perConv, period, alice.id]);
+      [conv, dave.id, perConv, period, alice.id],
+    );
   }
-  const withFiles = (await db.query('SELECT id, conversation_id FROM hmk.messages WHERE conversation_id = ANY ($1) LIMIT 40', [convs])).rows;
+  const withFiles = (
+    await db.query('SELECT id, conversation_id FROM hmk.messages WHERE conversation_id = ANY ($1) LIMIT 40', [convs])
+  ).rows;
   const keys: string[] = [];
   for (const m of withFiles) keys.push(await attachment(m.conversation_id, m.id, dave));
 
   const pools = [createRolePool(h.config.db, RETENTION_ROLE, 1), createRolePool(h.config.db, RETENTION_ROLE, 1)];
   try {
-    const jobs = pools.map((p) => new RetentionJob(p, h.service.keyStore, objects, { intervalSeconds: 3600, batchSize: 100 }, quiet));
+    const jobs = pools.map(
+      (p) => new RetentionJob(p, h.service.keyStore, objects, { intervalSeconds: 3600, batchSize: 100 }, quiet),
+    );
     const results = await Promise.all([...jobs.map((j) => j.runOnce()), jobs[0].runOnce()]);
     const total = results.reduce((n, r) => n + r.messages, 0);
     assert.equal(total, 3 * perConv, JSON.stringify(results));
-    assert.equal(results.reduce((n, r) => n + r.attachments, 0), 40);
-    assert.equal(results.reduce((n, r) => n + r.objectsDeleted, 0), 0, 'objects wait out their upload URLs');
+    assert.equal(
+      results.reduce((n, r) => n + r.attachments, 0),
+      40,
+    );
+    assert.equal(
+      results.reduce((n, r) => n + r.objectsDeleted, 0),
+      0,
+      'objects wait out their upload URLs',
+    );
     await ageQueue();
     const later = await Promise.all(jobs.map((j) => j.runOnce()));
-    assert.equal(later.reduce((n, r) => n + r.objectsDeleted, 0), 40, 'each queued object deleted once');
+    assert.equal(
+      later.reduce((n, r) => n + r.objectsDeleted, 0),
+      40,
+      'each queued object deleted once',
+    );
     for (const conv of convs) {
       assert.deepEqual(await messageIds(conv), []);
       const rows = await auditRows('retention.delete', conv);
-      assert.equal(rows.reduce((n, a) => n + a.detail.messages, 0), perConv, 'the audit rows add up to each message once');
+      assert.equal(
+        rows.reduce((n, a) => n + a.detail.messages, 0),
+        perConv,
+        'the audit rows add up to each message once',
+      );
     }
     for (const key of keys) assert.equal(await objects.head(key), undefined);
     assert.equal(await count('hmk.pending_object_deletions', []), 0);
@@ -409,8 +532,18 @@ test('a crash between claiming queued objects and deleting them is recovered by 
   const pool = createRolePool(h.config.db, RETENTION_ROLE, 1);
   try {
     // The object store fails after the rows are committed (as a crash at that point would leave things).
-    const failing = { deleteObjects: async () => { throw new Error('process died'); } };
-    const crashed = new RetentionJob(pool, h.service.keyStore, failing, { intervalSeconds: 3600, batchSize: 100 }, quiet);
+    const failing = {
+      deleteObjects: async () => {
+        throw new Error('process died');
+      },
+    };
+    const crashed = new RetentionJob(
+      pool,
+      h.service.keyStore,
+      failing,
+      { intervalSeconds: 3600, batchSize: 100 },
+      quiet,
+    );
     const s1 = await crashed.runOnce();
     assert.equal(s1.messages, 1);
     assert.equal(await count('hmk.attachments WHERE message_id = $1', [m]), 0, 'the row is gone');
@@ -418,7 +551,10 @@ test('a crash between claiming queued objects and deleting them is recovered by 
     const s2 = await crashed.runOnce();
     assert.equal(s2.objectsDeleted, 0);
     assert.ok(await objects.head(key), 'the object is still there');
-    assert.deepEqual((await db.query('SELECT object_key FROM hmk.pending_object_deletions')).rows.map((r) => r.object_key), [key]);
+    assert.deepEqual(
+      (await db.query('SELECT object_key FROM hmk.pending_object_deletions')).rows.map((r) => r.object_key),
+      [key],
+    );
 
     const s3 = await h.service.retention.runOnce();
     assert.equal(s3.objectsDeleted, 1);
@@ -433,7 +569,10 @@ test('an attachment file never outlives retention: no upload to an expiring mess
   const [alice, bob] = await users(2);
   const conv = await conversation(alice, bob);
   const attachTo = (m: string) =>
-    req(alice, 'POST', `/v1/conversations/${conv}/messages/${m}/attachments`, { contentType: 'application/pdf', sizeBytes: 3 });
+    req(alice, 'POST', `/v1/conversations/${conv}/messages/${m}/attachments`, {
+      contentType: 'application/pdf',
+      sizeBytes: 3,
+    });
   // Refused: expired but not deleted yet, or deleted within the upload URL's life plus a minute.
   const expired = await oldMessage(conv, alice, bob, 'expired, not deleted yet', 40);
   const expiring = await oldMessage(conv, alice, bob, 'deleted in 3 minutes', 30 - 3 / 1440);
@@ -458,7 +597,12 @@ test('an attachment file never outlives retention: no upload to an expiring mess
   assert.equal(await count('hmk.attachments WHERE message_id = $1', [m]), 0, 'the row is gone');
   // The upload URL is still valid: the client's late PUT stores a file no row points at.
   const { upload } = created.json;
-  const put = await h.service.app.inject({ method: upload.method, url: upload.url, headers: upload.headers, payload: 'pdf' });
+  const put = await h.service.app.inject({
+    method: upload.method,
+    url: upload.url,
+    headers: upload.headers,
+    payload: 'pdf',
+  });
   assert.equal(put.statusCode, 200, put.body);
   assert.ok(await objects.head(key));
   // Not deleted before the URL's life plus a minute (6 minutes) has passed since the row went...
@@ -472,7 +616,11 @@ test('an attachment file never outlives retention: no upload to an expiring mess
   assert.equal(await objects.head(key), undefined, 'the late upload does not survive');
   assert.equal(await count('hmk.pending_object_deletions WHERE object_key = $1', [key]), 0);
   // The messages left expire within the hour: held, so the later tests' counts stay exact.
-  await db.query('INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, $2, $3)', [conv, 'end of the grace test', admin.id]);
+  await db.query('INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, $2, $3)', [
+    conv,
+    'end of the grace test',
+    admin.id,
+  ]);
 });
 
 test('a legal hold placed while a batch runs binds that batch: deletion and shredding wait for the hold and see it', async () => {
@@ -486,11 +634,17 @@ test('a legal hold placed while a batch runs binds that batch: deletion and shre
   const holder = await h.owner();
   try {
     const { rows } = await pool.query('SELECT * FROM hmk.retention_delete_batch(NULL, 100, $1)', ['partial-run']);
-    assert.deepEqual(rows.map((r) => r.conversation_id), [shredHeld]);
+    assert.deepEqual(
+      rows.map((r) => r.conversation_id),
+      [shredHeld],
+    );
     // The hold is placed (owner connection) and not yet committed when the shred selection starts.
     await holder.query('BEGIN');
-    await holder.query('INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, $2, $3)',
-      [shredHeld, 'placed while shredding runs', admin.id]);
+    await holder.query('INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, $2, $3)', [
+      shredHeld,
+      'placed while shredding runs',
+      admin.id,
+    ]);
     assert.equal(await holdLocks('ExclusiveLock', true), 1, 'placing a hold takes the lock exclusively');
     const due = pool.query('SELECT conversation_id FROM hmk.retention_shred_due(NULL, 1000)');
     await batchWaitsForHold();
@@ -511,8 +665,10 @@ test('a legal hold placed while a batch runs binds that batch: deletion and shre
   try {
     await c.query('BEGIN');
     await c.query('SELECT hmk.begin_request($1, $2, 900, $3)', [admin.id, randomUUID(), ['admin']]);
-    await c.query('INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, $2, hmk.user_id())',
-      [held, 'placed while a batch runs']);
+    await c.query('INSERT INTO hmk.legal_holds (conversation_id, reason, placed_by) VALUES ($1, $2, hmk.user_id())', [
+      held,
+      'placed while a batch runs',
+    ]);
     assert.equal(await holdLocks('ExclusiveLock', true), 1);
     const run = h.service.retention.runOnce();
     await batchWaitsForHold();
@@ -527,7 +683,11 @@ test('a legal hold placed while a batch runs binds that batch: deletion and shre
     c.release();
     await app.end();
   }
-  assert.equal(await holdLocks('ShareLock', false) + await holdLocks('ExclusiveLock', true), 0, 'no lock left behind');
+  assert.equal(
+    (await holdLocks('ShareLock', false)) + (await holdLocks('ExclusiveLock', true)),
+    0,
+    'no lock left behind',
+  );
 });
 
 test('crypto-shredding: once a period has fully expired its key is destroyed, and a backup copy of a body cannot be opened', async () => {
@@ -544,9 +704,13 @@ test('crypto-shredding: once a period has fully expired its key is destroyed, an
   const backup = (await db.query('SELECT * FROM hmk.message_bodies WHERE message_id = $1', [ancient])).rows[0];
   assert.equal(backup.key_id, `ks:${ancientPeriod}`);
   assert.equal(backup.encrypted_key, null, 'the row carries no wrapped key');
-  const fromBackup = () => new Envelope(h.keyring, limits, Date.now, h.service.keyStore).open(conv, {
-    keyId: backup.key_id, encryptedKey: backup.encrypted_key, iv: backup.iv, ciphertext: backup.ciphertext,
-  });
+  const fromBackup = () =>
+    new Envelope(h.keyring, limits, Date.now, h.service.keyStore).open(conv, {
+      keyId: backup.key_id,
+      encryptedKey: backup.encrypted_key,
+      iv: backup.iv,
+      ciphertext: backup.ciphertext,
+    });
   assert.equal(await fromBackup(), oldText, 'before the shred, the backup copy opens');
 
   const summary = await h.service.retention.runOnce();
@@ -581,7 +745,10 @@ test('a legal hold also pauses shredding, even after the messages were deleted',
   const pool = createRolePool(h.config.db, RETENTION_ROLE, 1);
   try {
     const { rows } = await pool.query('SELECT * FROM hmk.retention_delete_batch(NULL, 100, $1)', ['partial-run']);
-    assert.deepEqual(rows.map((r) => [r.conversation_id, r.messages]), [[conv, 1]]);
+    assert.deepEqual(
+      rows.map((r) => [r.conversation_id, r.messages]),
+      [[conv, 1]],
+    );
   } finally {
     await pool.end();
   }
@@ -608,18 +775,30 @@ test('organisation retention: default, admin setting, forever', async () => {
     assert.equal(set.status, 200);
     assert.equal(set.json.days, 60);
     assert.equal(set.json.source, 'setting');
-    const audit = await (await h2.owner()).query("SELECT actor_id, detail FROM hmk.audit_log WHERE action = 'retention.update' AND status = 200");
+    const audit = await (
+      await h2.owner()
+    ).query("SELECT actor_id, detail FROM hmk.audit_log WHERE action = 'retention.update' AND status = 200");
     assert.deepEqual(audit.rows, [{ actor_id: adm.id, detail: { days: 60 } }]);
 
-    const conv = (await h2.request('POST', '/v1/conversations', { token: x.token, body: { participantIds: [y.id] } })).json.id;
+    const conv = (await h2.request('POST', '/v1/conversations', { token: x.token, body: { participantIds: [y.id] } }))
+      .json.id;
     // 45 days is now shorter than the organisation's 60.
-    assert.equal((await h2.request('PUT', `/v1/conversations/${conv}/retention`, { token: adm.token, body: { days: 45 } })).json.effectiveDays, 45);
+    assert.equal(
+      (await h2.request('PUT', `/v1/conversations/${conv}/retention`, { token: adm.token, body: { days: 45 } })).json
+        .effectiveDays,
+      45,
+    );
     const owner = await h2.owner();
     const at = (days: number) => new Date(Date.now() - days * DAY);
     for (const days of [50, 40]) {
-      await owner.query("INSERT INTO hmk.messages (conversation_id, sender_id, created_at) VALUES ($1, $2, $3)", [conv, x.id, at(days)]);
+      await owner.query('INSERT INTO hmk.messages (conversation_id, sender_id, created_at) VALUES ($1, $2, $3)', [
+        conv,
+        x.id,
+        at(days),
+      ]);
     }
-    const ids = async () => (await owner.query('SELECT created_at FROM hmk.messages WHERE conversation_id = $1', [conv])).rows.length;
+    const ids = async () =>
+      (await owner.query('SELECT created_at FROM hmk.messages WHERE conversation_id = $1', [conv])).rows.length;
     // Bodies are optional for this check (the job deletes whatever exists of a message).
     assert.equal((await h2.service.retention.runOnce()).messages, 1, 'the 50-day message (over 45)');
     assert.equal(await ids(), 1);
@@ -627,9 +806,16 @@ test('organisation retention: default, admin setting, forever', async () => {
     // 0 keeps forever: nothing is deleted by the organisation's age, a conversation's own value still applies.
     await h2.request('PUT', '/v1/retention', { token: adm.token, body: { days: 0 } });
     await h2.request('PUT', `/v1/conversations/${conv}/retention`, { token: adm.token, body: { days: null } });
-    await owner.query("INSERT INTO hmk.messages (conversation_id, sender_id, created_at) VALUES ($1, $2, $3)", [conv, x.id, at(5000)]);
+    await owner.query('INSERT INTO hmk.messages (conversation_id, sender_id, created_at) VALUES ($1, $2, $3)', [
+      conv,
+      x.id,
+      at(5000),
+    ]);
     assert.equal((await h2.service.retention.runOnce()).messages, 0);
-    const c2 = await h2.request('PUT', `/v1/conversations/${conv}/retention`, { token: adm.token, body: { days: 400 } });
+    const c2 = await h2.request('PUT', `/v1/conversations/${conv}/retention`, {
+      token: adm.token,
+      body: { days: 400 },
+    });
     assert.deepEqual(c2.json, { conversationId: conv, days: 400, effectiveDays: 400 });
     assert.equal((await h2.service.retention.runOnce()).messages, 1);
     assert.equal(await ids(), 1);
@@ -642,11 +828,18 @@ test('the job starts and stops with the service when enabled', async () => {
   const h3 = await createHarness({ RETENTION_DAYS: '1', RETENTION_INTERVAL_SECONDS: '1' });
   try {
     const [x, y] = [await h3.user('x'), await h3.user('y')];
-    const conv = (await h3.request('POST', '/v1/conversations', { token: x.token, body: { participantIds: [y.id] } })).json.id;
+    const conv = (await h3.request('POST', '/v1/conversations', { token: x.token, body: { participantIds: [y.id] } }))
+      .json.id;
     const owner = await h3.owner();
-    await owner.query("INSERT INTO hmk.messages (conversation_id, sender_id, created_at) VALUES ($1, $2, now() - interval '2 days')", [conv, x.id]);
+    await owner.query(
+      "INSERT INTO hmk.messages (conversation_id, sender_id, created_at) VALUES ($1, $2, now() - interval '2 days')",
+      [conv, x.id],
+    );
     const deadline = Date.now() + 10_000;
-    while ((await owner.query('SELECT 1 FROM hmk.messages WHERE conversation_id = $1', [conv])).rowCount && Date.now() < deadline) {
+    while (
+      (await owner.query('SELECT 1 FROM hmk.messages WHERE conversation_id = $1', [conv])).rowCount &&
+      Date.now() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal((await owner.query('SELECT 1 FROM hmk.messages WHERE conversation_id = $1', [conv])).rowCount, 0);

@@ -31,6 +31,8 @@ const r = (member: Cell, clinician: Cell, admin: Cell, auditor: Cell): Row => ({
 // The policy. Admin manages the directory (enterprise mode), retention and legal holds; the auditor reads the audit
 // trail and access reports; neither reads a conversation it is not part of without breaking glass, and break-glass
 // never writes. Patient profiles: the member, and clinicians sharing a conversation with them.
+// The policy is a table (one row per route, one column per role), so Prettier leaves its alignment alone.
+// prettier-ignore
 const MATRIX: Record<string, Row> = {
   //                                                                         member      clinician   admin            auditor
   'GET /v1/session':                                                      r(200,        200,        200,             200),
@@ -78,7 +80,8 @@ const PUBLIC_ROUTES = ['GET /health', 'GET /v1/openapi.json', 'PUT /v1/attachmen
 
 /** Reads of conversation content: under a grant they must be audited as `<action>.break_glass`, high severity. */
 const GLASS_READS = new Set([
-  'GET /v1/conversations/:id', 'GET /v1/conversations/:id/messages',
+  'GET /v1/conversations/:id',
+  'GET /v1/conversations/:id/messages',
   'GET /v1/conversations/:id/messages/:messageId/attachments',
   'GET /v1/conversations/:id/messages/:messageId/attachments/:attachmentId/download',
 ]);
@@ -102,7 +105,11 @@ interface Fixture {
   subject: TestUser; // patient routes: whose profile (the caller itself for a member 'in')
 }
 
-interface Req { params?: Record<string, string>; query?: string; body?: unknown }
+interface Req {
+  params?: Record<string, string>;
+  query?: string;
+  body?: unknown;
+}
 type Builder = (f: Fixture) => Req | Promise<Req>;
 
 const BREAK_GLASS_REASON = 'Matrix test: reviewing this thread on a documented request';
@@ -133,8 +140,16 @@ const send = async (u: TestUser, conv: string): Promise<string> =>
 
 /** Declares a file on `msg` as its sender and uploads the bytes; returns the (pending) attachment id. */
 async function upload(u: TestUser, conv: string, msg: string): Promise<string> {
-  const a = await call(u, 'POST', `/v1/conversations/${conv}/messages/${msg}/attachments`, { contentType: 'application/pdf', sizeBytes: PDF.length });
-  const put = await h.service.app.inject({ method: a.upload.method, url: a.upload.url, headers: a.upload.headers, payload: PDF });
+  const a = await call(u, 'POST', `/v1/conversations/${conv}/messages/${msg}/attachments`, {
+    contentType: 'application/pdf',
+    sizeBytes: PDF.length,
+  });
+  const put = await h.service.app.inject({
+    method: a.upload.method,
+    url: a.upload.url,
+    headers: a.upload.headers,
+    payload: PDF,
+  });
   assert.equal(put.statusCode, 200, put.body);
   return a.id;
 }
@@ -148,7 +163,9 @@ async function fixture(role: Role, rel: Rel): Promise<Fixture> {
   const me = await h.user(undefined, { groups: [role] });
   const patient = await h.user(undefined, { groups: ['member'] });
   const clinician = await h.user(undefined, { groups: ['clinician'] });
-  const conv = (await call(patient, 'POST', '/v1/conversations', { participantIds: [rel === 'in' ? me.id : clinician.id] })).id;
+  const conv = (
+    await call(patient, 'POST', '/v1/conversations', { participantIds: [rel === 'in' ? me.id : clinician.id] })
+  ).id;
   if (rel === 'glass') await call(me, 'POST', `/v1/conversations/${conv}/break-glass`, { reason: BREAK_GLASS_REASON });
   const subject = role === 'member' && rel === 'in' ? me : patient;
   return { role, rel, me, patient, clinician, conv, subject };
@@ -156,7 +173,8 @@ async function fixture(role: Role, rel: Rel): Promise<Fixture> {
 
 /** Whoever may write to `conv` in this cell: the caller when it takes part, else the patient. */
 const writer = (f: Fixture) => (f.rel === 'in' ? f.me : f.patient);
-const setProfile = (f: Fixture) => call(f.subject, 'PUT', `/v1/patients/${f.subject.id}/profile`, { mrn: `MRN-${randomUUID().slice(0, 8)}` });
+const setProfile = (f: Fixture) =>
+  call(f.subject, 'PUT', `/v1/patients/${f.subject.id}/profile`, { mrn: `MRN-${randomUUID().slice(0, 8)}` });
 const hour = 3_600_000;
 
 // Per-route requests: path parameters, query string and body; any setup they need happens here.
@@ -199,7 +217,9 @@ const REQUESTS: Record<string, Builder> = {
   'POST /v1/conversations/:id/break-glass': (f) => ({ params: { id: f.conv }, body: { reason: BREAK_GLASS_REASON } }),
   'GET /v1/break-glass': () => ({ query: 'limit=5' }),
   'GET /v1/break-glass/:id': async (f) => ({
-    params: { id: (await call(ops, 'POST', `/v1/conversations/${f.conv}/break-glass`, { reason: BREAK_GLASS_REASON })).grantId },
+    params: {
+      id: (await call(ops, 'POST', `/v1/conversations/${f.conv}/break-glass`, { reason: BREAK_GLASS_REASON })).grantId,
+    },
   }),
   'PATCH /v1/contacts/:id': (f) => ({ params: { id: f.patient.id }, body: { displayName: 'Corrected Name' } }),
   'POST /v1/contacts/:id/close': (f) => ({ params: { id: f.patient.id } }),
@@ -228,10 +248,17 @@ const REQUESTS: Record<string, Builder> = {
   'POST /v1/legal-holds': (f) => ({ body: { conversationId: f.conv, reason: 'matrix test: litigation hold' } }),
   'GET /v1/legal-holds': () => ({ query: 'active=true' }),
   'GET /v1/legal-holds/:id': async (f) => ({
-    params: { id: (await call(ops, 'POST', '/v1/legal-holds', { conversationId: f.conv, reason: 'matrix test: litigation hold' })).id },
+    params: {
+      id: (
+        await call(ops, 'POST', '/v1/legal-holds', { conversationId: f.conv, reason: 'matrix test: litigation hold' })
+      ).id,
+    },
   }),
   'POST /v1/legal-holds/:id/release': async (f) => {
-    const hold = await call(ops, 'POST', '/v1/legal-holds', { conversationId: f.conv, reason: 'matrix test: litigation hold' });
+    const hold = await call(ops, 'POST', '/v1/legal-holds', {
+      conversationId: f.conv,
+      reason: 'matrix test: litigation hold',
+    });
     return { params: { id: hold.id }, body: { reason: 'matrix test: matter closed' } };
   },
 };
@@ -239,7 +266,11 @@ const REQUESTS: Record<string, Builder> = {
 /** Extra checks on a successful reply, where the status alone would not show a leak. */
 const CHECKS: Record<string, (json: any, f: Fixture) => void> = {
   'GET /v1/conversations': (json, f) =>
-    assert.equal(json.some((c: { id: string }) => c.id === f.conv), f.rel === 'in', 'lists only conversations I take part in'),
+    assert.equal(
+      json.some((c: { id: string }) => c.id === f.conv),
+      f.rel === 'in',
+      'lists only conversations I take part in',
+    ),
   'GET /v1/conversations/:id/messages': (json) => assert.equal(json.length, 1),
   'GET /v1/conversations/:id/messages/:messageId/attachments': (json) => assert.equal(json.length, 1),
 };
@@ -250,10 +281,17 @@ const CHECKS: Record<string, (json: any, f: Fixture) => void> = {
 const UNWATCHED = ['audit_log', 'audit_chain_heads', 'sessions', 'push_outbox'];
 async function snapshot(): Promise<Record<string, string>> {
   const { rows: tables } = await db.query<{ t: string }>(
-    "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'hmk' AND tablename <> ALL ($1) ORDER BY 1", [UNWATCHED]);
-  const { rows } = await db.query<{ t: string; h: string }>(tables.map(({ t }) =>
-    `SELECT '${t}' AS t, count(*) || ':' || md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS h FROM hmk.${t} x`,
-  ).join(' UNION ALL '));
+    "SELECT tablename AS t FROM pg_tables WHERE schemaname = 'hmk' AND tablename <> ALL ($1) ORDER BY 1",
+    [UNWATCHED],
+  );
+  const { rows } = await db.query<{ t: string; h: string }>(
+    tables
+      .map(
+        ({ t }) =>
+          `SELECT '${t}' AS t, count(*) || ':' || md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text), '')) AS h FROM hmk.${t} x`,
+      )
+      .join(' UNION ALL '),
+  );
   return Object.fromEntries(rows.map((x) => [x.t, x.h]));
 }
 
@@ -263,9 +301,13 @@ async function auditWatermark(): Promise<string> {
 
 /** The caller's audit rows for this route since `mark` (the route's action, or its break-glass read). */
 async function auditRowsSince(mark: string, actor: string, action: string) {
-  return (await db.query(
-    `SELECT action, outcome, status, severity FROM hmk.audit_log
-      WHERE id > $1 AND actor_id = $2 AND action IN ($3, $3 || '.break_glass') ORDER BY id`, [mark, actor, action])).rows;
+  return (
+    await db.query(
+      `SELECT action, outcome, status, severity FROM hmk.audit_log
+      WHERE id > $1 AND actor_id = $2 AND action IN ($3, $3 || '.break_glass') ORDER BY id`,
+      [mark, actor, action],
+    )
+  ).rows;
 }
 
 const urlOf = (path: string, req: Req) => {
@@ -291,13 +333,33 @@ test('every authenticated /v1 route has a row in the matrix and a request, and n
   const table = h.service.app.routeTable;
   const authed = table.filter((x) => x.auth && x.url.startsWith('/v1/'));
   const keys = authed.map((x) => `${x.method} ${x.url}`);
-  assert.deepEqual(keys.filter((k) => !(k in MATRIX)), [], 'routes with no row in MATRIX: decide who may call them');
-  assert.deepEqual(Object.keys(MATRIX).filter((k) => !keys.includes(k)), [], 'MATRIX rows for routes that do not exist');
+  assert.deepEqual(
+    keys.filter((k) => !(k in MATRIX)),
+    [],
+    'routes with no row in MATRIX: decide who may call them',
+  );
+  assert.deepEqual(
+    Object.keys(MATRIX).filter((k) => !keys.includes(k)),
+    [],
+    'MATRIX rows for routes that do not exist',
+  );
   assert.deepEqual(Object.keys(REQUESTS).sort(), Object.keys(MATRIX).sort(), 'a request builder per row');
   for (const x of authed) assert.ok(x.action, `${x.method} ${x.url} has no audit action`);
-  assert.deepEqual(table.filter((x) => !x.auth).map((x) => `${x.method} ${x.url}`).sort(), [...PUBLIC_ROUTES].sort());
-  const cells = Object.entries(MATRIX).flatMap(([key, row]) => cellsOf(row).map((c) => `${key} ${cellName(row, c.role, c.rel)}`));
-  assert.deepEqual(Object.keys(KNOWN_ISSUES).filter((k) => !cells.includes(k)), [], 'KNOWN_ISSUES entries that name no cell');
+  assert.deepEqual(
+    table
+      .filter((x) => !x.auth)
+      .map((x) => `${x.method} ${x.url}`)
+      .sort(),
+    [...PUBLIC_ROUTES].sort(),
+  );
+  const cells = Object.entries(MATRIX).flatMap(([key, row]) =>
+    cellsOf(row).map((c) => `${key} ${cellName(row, c.role, c.rel)}`),
+  );
+  assert.deepEqual(
+    Object.keys(KNOWN_ISSUES).filter((k) => !cells.includes(k)),
+    [],
+    'KNOWN_ISSUES entries that name no cell',
+  );
   for (const [key, row] of Object.entries(MATRIX)) {
     for (const role of ['member', 'clinician'] as const) {
       assert.ok(typeof row[role] === 'number' || row[role].length === 2, `${key}: ${role} gets no break-glass column`);
@@ -308,7 +370,10 @@ test('every authenticated /v1 route has a row in the matrix and a request, and n
 test('no token: every authenticated route answers 401', async () => {
   for (const key of Object.keys(MATRIX)) {
     const [method, path] = key.split(' ');
-    const res = await h.request(method, path.replace(/:\w+/g, () => randomUUID()));
+    const res = await h.request(
+      method,
+      path.replace(/:\w+/g, () => randomUUID()),
+    );
     assert.equal(res.status, 401, key);
   }
 });
@@ -334,8 +399,10 @@ for (const [key, row] of Object.entries(MATRIX)) {
         const audit = await auditRowsSince(mark, f.me.id, action);
         assert.equal(audit.length, 1, `one audit row: ${JSON.stringify(audit)}`);
         const expectedAction = rel === 'glass' && !refused && GLASS_READS.has(key) ? `${action}.break_glass` : action;
-        assert.deepEqual({ action: audit[0].action, status: audit[0].status, outcome: audit[0].outcome },
-          { action: expectedAction, status, outcome: outcomeFor(status) });
+        assert.deepEqual(
+          { action: audit[0].action, status: audit[0].status, outcome: audit[0].outcome },
+          { action: expectedAction, status, outcome: outcomeFor(status) },
+        );
         if (expectedAction.endsWith('.break_glass')) assert.equal(audit[0].severity, 'high');
 
         if (!refused) {
@@ -348,8 +415,11 @@ for (const [key, row] of Object.entries(MATRIX)) {
         // Not yours reads exactly like not there: the same reply for an id that does not exist.
         const scoped = /:memberId/.test(path) ? 'memberId' : 'id';
         if (status === 404 && req.params?.[scoped]) {
-          const missing = await h.request(method, urlOf(path, { ...req, params: { ...req.params, [scoped]: randomUUID() } }),
-            { token: f.me.token, body: req.body });
+          const missing = await h.request(
+            method,
+            urlOf(path, { ...req, params: { ...req.params, [scoped]: randomUUID() } }),
+            { token: f.me.token, body: req.body },
+          );
           assert.deepEqual({ status: missing.status, json: missing.json }, { status: res.status, json: res.json });
         }
       });
@@ -357,7 +427,7 @@ for (const [key, row] of Object.entries(MATRIX)) {
   });
 }
 
-test('a member sharing a conversation with another member still cannot see that member\'s profile', async () => {
+test("a member sharing a conversation with another member still cannot see that member's profile", async () => {
   const f = await fixture('member', 'in'); // conv = {patient, me}, both members
   await setProfile({ ...f, subject: f.patient });
   const res = await h.request('GET', `/v1/patients/${f.patient.id}/profile`, { token: f.me.token });

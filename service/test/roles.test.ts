@@ -19,8 +19,12 @@ before(async () => {
   sam = await h.user('sam', { groups: ['member'] });
   admin = await h.user('admin', { groups: ['admin'] });
   auditor = await h.user('auditor', { groups: ['auditor'] });
-  docNurse = (await h.request('POST', '/v1/conversations', { token: doc.token, body: { participantIds: [nurse.id] } })).json.id;
-  await h.request('POST', `/v1/conversations/${docNurse}/messages`, { token: doc.token, body: { body: 'rounds at 9' } });
+  docNurse = (await h.request('POST', '/v1/conversations', { token: doc.token, body: { participantIds: [nurse.id] } }))
+    .json.id;
+  await h.request('POST', `/v1/conversations/${docNurse}/messages`, {
+    token: doc.token,
+    body: { body: 'rounds at 9' },
+  });
 });
 after(async () => {
   await h.close();
@@ -51,14 +55,20 @@ test('members-clinicians-only: a member may start a conversation with clinicians
   // Clinicians are not limited.
   assert.equal((await start(h, doc, [sam.id])).status, 201);
   const db = await h.owner();
-  const refused = (await db.query("SELECT count(*)::int AS n FROM hmk.audit_log WHERE action = 'conversation.create' AND status = 403")).rows[0].n;
+  const refused = (
+    await db.query("SELECT count(*)::int AS n FROM hmk.audit_log WHERE action = 'conversation.create' AND status = 403")
+  ).rows[0].n;
   assert.equal(refused, 3, 'each refusal is audited');
 });
 
 test('members-clinicians-only is enforced by hmk.create_conversation itself', async () => {
   const create = 'SELECT * FROM hmk.create_conversation($1::uuid[], false, 32, $2)';
   await assert.rejects(asRoles(h, pat, ['member'], create, [[sam.id], true]), { code: '42501' });
-  await assert.rejects(asRoles(h, pat, [], create, [[sam.id], true]), { code: '42501' }, 'no role at all is treated as a member');
+  await assert.rejects(
+    asRoles(h, pat, [], create, [[sam.id], true]),
+    { code: '42501' },
+    'no role at all is treated as a member',
+  );
   assert.equal((await asRoles(h, pat, ['member'], create, [[sam.id], false])).rowCount, 1, 'switch off: allowed');
   assert.equal((await asRoles(h, pat, ['member'], create, [[nurse.id], true])).rowCount, 1);
   assert.equal((await asRoles(h, nurse, ['clinician'], create, [[sam.id], true])).rowCount, 1);
@@ -83,7 +93,10 @@ test('admin corrects a display name in enterprise mode; everyone else 403; publi
     assert.match(refused.json.message, /admin role/);
   }
   assert.equal((await patch(h, admin, nurse.id, 'x\u0007')).status, 400);
-  assert.match((await h.request('PATCH', `/v1/contacts/${nurse.id}`, { token: admin.token, body: {} })).json.message, /body\.displayName/);
+  assert.match(
+    (await h.request('PATCH', `/v1/contacts/${nurse.id}`, { token: admin.token, body: {} })).json.message,
+    /body\.displayName/,
+  );
   assert.equal((await patch(h, admin, '00000000-0000-4000-8000-000000000000', 'Nobody')).status, 404);
 
   const pubAdmin = await open.user('root', { groups: ['admin'] });
@@ -94,16 +107,29 @@ test('admin corrects a display name in enterprise mode; everyone else 403; publi
   assert.equal((await open.request('POST', `/v1/contacts/${target.id}/close`, { token: pubAdmin.token })).status, 403);
 
   const db = await h.owner();
-  const row = (await db.query("SELECT * FROM hmk.audit_log WHERE action = 'contact.admin_update' AND outcome = 'ok'")).rows[0];
+  const row = (await db.query("SELECT * FROM hmk.audit_log WHERE action = 'contact.admin_update' AND outcome = 'ok'"))
+    .rows[0];
   assert.equal(row.actor_id, admin.id);
   assert.deepEqual(row.target_ids, [nurse.id]);
 });
 
 test('directory edits are refused by Postgres without the admin role', async () => {
-  await assert.rejects(asRoles(h, doc, ['clinician'], 'SELECT * FROM hmk.admin_set_display_name($1, $2)', [nurse.id, 'x']), { code: '42501' });
-  await assert.rejects(asRoles(h, auditor, ['auditor'], 'SELECT * FROM hmk.close_account($1)', [nurse.id]), { code: '42501' });
+  await assert.rejects(
+    asRoles(h, doc, ['clinician'], 'SELECT * FROM hmk.admin_set_display_name($1, $2)', [nurse.id, 'x']),
+    { code: '42501' },
+  );
+  await assert.rejects(asRoles(h, auditor, ['auditor'], 'SELECT * FROM hmk.close_account($1)', [nurse.id]), {
+    code: '42501',
+  });
   // Nor can anyone write another user's entry directly.
-  const upd = await asRoles(h, admin, ['admin'], 'UPDATE hmk.contacts SET display_name = $2 WHERE id = $1', [nurse.id, 'x']);
+  const upd = await asRoles(h, admin, ['admin'], 'UPDATE hmk.contacts SET display_name = $2 WHERE id = $1', [
+    nurse.id,
+    'x',
+  ]);
   assert.equal(upd.rowCount, 0);
-  assert.equal((await asRoles(h, admin, ['admin'], 'SELECT * FROM hmk.admin_set_display_name($1, $2)', [nurse.id, 'Nurse'])).rowCount, 1);
+  assert.equal(
+    (await asRoles(h, admin, ['admin'], 'SELECT * FROM hmk.admin_set_display_name($1, $2)', [nurse.id, 'Nurse']))
+      .rowCount,
+    1,
+  );
 });

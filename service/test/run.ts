@@ -10,15 +10,22 @@ import { startEmbeddedPostgres } from '../src/dev/embedded-pg.js';
 const requested = process.argv.slice(2);
 const files = requested.length
   ? requested
-  : readdirSync('test').filter((f) => f.endsWith('.test.ts')).sort().map((f) => `test/${f}`);
+  : readdirSync('test')
+      .filter((f) => f.endsWith('.test.ts'))
+      .sort()
+      .map((f) => `test/${f}`);
 
 // What every harness captured (test/capture.ts), for the DLP check that runs after the whole suite.
 const captureDir = mkdtempSync(join(tmpdir(), 'hmk-test-capture-'));
 const run = async (args: string[], env: Record<string, string>) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=120000', ...args], {
-    stdio: 'inherit',
-    env: { ...process.env, ...env, HMK_TEST_CAPTURE_DIR: captureDir },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=120000', ...args],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, ...env, HMK_TEST_CAPTURE_DIR: captureDir },
+    },
+  );
   return ((await once(child, 'exit')) as [number])[0];
 };
 

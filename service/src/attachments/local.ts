@@ -9,7 +9,13 @@ import { dirname, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpError } from '../errors.js';
-import { MAX_URL_TTL_SECONDS, urlLifetimeSeconds, type AttachmentStore, type PresignedRequest, type StoredObject } from './types.js';
+import {
+  MAX_URL_TTL_SECONDS,
+  urlLifetimeSeconds,
+  type AttachmentStore,
+  type PresignedRequest,
+  type StoredObject,
+} from './types.js';
 
 /** Path of the two local routes; URLs are relative to the service's own origin. */
 export const LOCAL_URL_PATH = '/v1/attachments/local';
@@ -21,7 +27,8 @@ const OBJECT_KEY = /^[A-Za-z0-9][A-Za-z0-9_-]*(\/[A-Za-z0-9][A-Za-z0-9_-]*)*$/;
 interface Grant {
   /** object key */ k: string;
   m: 'PUT' | 'GET';
-  /** content type and size an upload must have */ t?: string; n?: number;
+  /** content type and size an upload must have */ t?: string;
+  n?: number;
   /** expiry, ms since the epoch */ e: number;
 }
 
@@ -54,7 +61,12 @@ export class LocalAttachmentStore implements AttachmentStore {
     this.pathOf(objectKey);
     const now = new Date();
     const e = now.getTime() + urlLifetimeSeconds(this.ttlMs / 1000, now, notAfter) * 1000;
-    return { url: `${LOCAL_URL_PATH}?token=${this.sign({ k: objectKey, m: 'GET', e })}`, method: 'GET', headers: {}, expiresAt: new Date(e) };
+    return {
+      url: `${LOCAL_URL_PATH}?token=${this.sign({ k: objectKey, m: 'GET', e })}`,
+      method: 'GET',
+      headers: {},
+      expiresAt: new Date(e),
+    };
   }
 
   async head(objectKey: string): Promise<StoredObject | undefined> {
@@ -81,7 +93,11 @@ export class LocalAttachmentStore implements AttachmentStore {
    * the exact content type and length, and a single write. The bytes go to a temporary file that is linked into
    * place only once complete, so a half upload never appears. Returns the size stored.
    */
-  async receive(token: string, headers: { contentType?: string; contentLength?: string }, body: Readable): Promise<number> {
+  async receive(
+    token: string,
+    headers: { contentType?: string; contentLength?: string },
+    body: Readable,
+  ): Promise<number> {
     const grant = this.verify(token, 'PUT');
     const size = grant.n!;
     if (headers.contentType !== grant.t) {

@@ -2,15 +2,31 @@
 // (with the PHI key), the content type and the exact length, so S3 refuses any other upload on that URL.
 // Downloads are presigned GETs valid at most 5 minutes (less when the reader's break-glass grant ends sooner). The bucket is versioned: deleting removes every version.
 import {
-  DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
   type ObjectIdentifier,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { MAX_URL_TTL_SECONDS, urlLifetimeSeconds, type AttachmentStore, type PresignedRequest, type StoredObject } from './types.js';
+import {
+  MAX_URL_TTL_SECONDS,
+  urlLifetimeSeconds,
+  type AttachmentStore,
+  type PresignedRequest,
+  type StoredObject,
+} from './types.js';
 
 /** Headers the upload's signature must cover (checked on every URL, see presignUpload). */
 const SIGNED_UPLOAD_HEADERS = [
-  'content-length', 'content-type', 'if-none-match', 'x-amz-server-side-encryption', 'x-amz-server-side-encryption-aws-kms-key-id',
+  'content-length',
+  'content-type',
+  'if-none-match',
+  'x-amz-server-side-encryption',
+  'x-amz-server-side-encryption-aws-kms-key-id',
 ];
 
 /**
@@ -58,7 +74,9 @@ export class S3AttachmentStore implements AttachmentStore {
     const signed = (query.get('X-Amz-SignedHeaders') ?? '').split(';');
     const missing = SIGNED_UPLOAD_HEADERS.filter((h) => !signed.includes(h));
     if (missing.length || [...query.keys()].some((k) => k.toLowerCase().startsWith('x-amz-checksum-'))) {
-      throw new Error(`presigned upload does not sign ${missing.join(', ') || 'the body correctly (checksum in query)'}`);
+      throw new Error(
+        `presigned upload does not sign ${missing.join(', ') || 'the body correctly (checksum in query)'}`,
+      );
     }
     return {
       url,
@@ -77,7 +95,10 @@ export class S3AttachmentStore implements AttachmentStore {
   async presignDownload(objectKey: string, notAfter?: Date): Promise<PresignedRequest> {
     const signingDate = new Date();
     const expiresIn = urlLifetimeSeconds(this.ttlSeconds, signingDate, notAfter);
-    const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }), { expiresIn, signingDate });
+    const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }), {
+      expiresIn,
+      signingDate,
+    });
     return { url, method: 'GET', headers: {}, expiresAt: new Date(signingDate.getTime() + expiresIn * 1000) };
   }
 
@@ -102,10 +123,12 @@ export class S3AttachmentStore implements AttachmentStore {
     for (const key of objectKeys) versions.push(...(await this.versionsOf(key)));
     // DeleteObjects takes at most 1000 keys per call.
     for (let i = 0; i < versions.length; i += 1000) {
-      const out = await this.s3.send(new DeleteObjectsCommand({
-        Bucket: this.bucket,
-        Delete: { Objects: versions.slice(i, i + 1000), Quiet: true },
-      }));
+      const out = await this.s3.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: versions.slice(i, i + 1000), Quiet: true },
+        }),
+      );
       if (out.Errors?.length) {
         const codes = [...new Set(out.Errors.map((e) => e.Code ?? 'unknown'))].join(', ');
         throw new Error(`S3 did not delete ${out.Errors.length} object versions (${codes})`);
@@ -119,9 +142,14 @@ export class S3AttachmentStore implements AttachmentStore {
     let keyMarker: string | undefined;
     let versionIdMarker: string | undefined;
     do {
-      const page = await this.s3.send(new ListObjectVersionsCommand({
-        Bucket: this.bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker,
-      }));
+      const page = await this.s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: this.bucket,
+          Prefix: key,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionIdMarker,
+        }),
+      );
       for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
         if (v.Key === key) found.push({ Key: key, VersionId: v.VersionId });
       }

@@ -19,13 +19,28 @@ export interface AuditEntry {
 
 export async function writeAudit(db: Queryable, e: AuditEntry): Promise<void> {
   if (e.severity !== undefined || e.detail !== undefined) {
-    await db.query('SELECT hmk.audit_event($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-      [e.action, e.targets, e.ip ?? null, e.userAgent ?? null, e.outcome, e.status, e.requestId, e.severity ?? null,
-        e.detail === undefined ? null : JSON.stringify(e.detail)]);
+    await db.query('SELECT hmk.audit_event($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+      e.action,
+      e.targets,
+      e.ip ?? null,
+      e.userAgent ?? null,
+      e.outcome,
+      e.status,
+      e.requestId,
+      e.severity ?? null,
+      e.detail === undefined ? null : JSON.stringify(e.detail),
+    ]);
     return;
   }
-  await db.query('SELECT hmk.audit($1, $2, $3, $4, $5, $6, $7)',
-    [e.action, e.targets, e.ip ?? null, e.userAgent ?? null, e.outcome, e.status, e.requestId]);
+  await db.query('SELECT hmk.audit($1, $2, $3, $4, $5, $6, $7)', [
+    e.action,
+    e.targets,
+    e.ip ?? null,
+    e.userAgent ?? null,
+    e.outcome,
+    e.status,
+    e.requestId,
+  ]);
 }
 
 export function outcomeFor(status: number): Outcome {

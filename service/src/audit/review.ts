@@ -34,8 +34,20 @@ export interface AuditView {
   userAgent?: string | null;
 }
 
-export const VIEW_FIELDS = ['id', 'at', 'chain', 'seq', 'actorId', 'action', 'targetIds', 'outcome', 'status', 'severity',
-  'detail', 'requestId'] as const;
+export const VIEW_FIELDS = [
+  'id',
+  'at',
+  'chain',
+  'seq',
+  'actorId',
+  'action',
+  'targetIds',
+  'outcome',
+  'status',
+  'severity',
+  'detail',
+  'requestId',
+] as const;
 export const NETWORK_FIELDS = ['sourceIp', 'userAgent'] as const;
 
 // Times as UTC with microseconds: exact, so `at` can also serve as the cursor position.
@@ -59,8 +71,13 @@ export const encodeCursor = (row: Pick<AuditView, 'at' | 'id'>): string =>
 export function decodeCursor(raw: string): Cursor {
   const m = CURSOR.exec(Buffer.from(raw, 'base64url').toString('utf8'));
   // A real instant, not just the shape of one (2025-13-45 would reach Postgres).
-  const real = m !== null && Number.isFinite(Date.parse(m[1])) && new Date(m[1]).toISOString().slice(0, 19) === m[1].slice(0, 19);
-  if (!m || !real) throw new HttpError(400, 'querystring.cursor is not a cursor from this API; pass nextCursor from the previous reply unchanged');
+  const real =
+    m !== null && Number.isFinite(Date.parse(m[1])) && new Date(m[1]).toISOString().slice(0, 19) === m[1].slice(0, 19);
+  if (!m || !real)
+    throw new HttpError(
+      400,
+      'querystring.cursor is not a cursor from this API; pass nextCursor from the previous reply unchanged',
+    );
   return { at: m[1], id: m[2] };
 }
 
@@ -73,7 +90,11 @@ export function targetVariants(target: string): string[] {
 }
 
 /** A page of rows matching `f`, oldest first, after `after`. */
-export async function listAudit(db: Queryable, f: AuditFilters, opts: { after?: Cursor; limit: number; network: boolean }): Promise<AuditView[]> {
+export async function listAudit(
+  db: Queryable,
+  f: AuditFilters,
+  opts: { after?: Cursor; limit: number; network: boolean },
+): Promise<AuditView[]> {
   const where: string[] = [];
   const values: unknown[] = [];
   const p = (v: unknown) => `$${values.push(v)}`;
@@ -110,7 +131,9 @@ export interface AccessReport {
  * One statement, so the summary and the events come from the same snapshot.
  */
 export async function accessReport(db: Queryable, conversationId: string, cap: number): Promise<AccessReport> {
-  const { rows: [r] } = await db.query<{ groups: AccessGroup[]; events: AuditView[]; total: number }>(
+  const {
+    rows: [r],
+  } = await db.query<{ groups: AccessGroup[]; events: AuditView[]; total: number }>(
     `WITH hits AS MATERIALIZED (SELECT ${COLUMNS}, a.at AS ts FROM hmk.audit_log a WHERE a.target_ids && $1::text[])
      SELECT (SELECT count(*)::int FROM hits) AS total,
             (SELECT coalesce(json_agg(g ORDER BY g."firstTs", g."actorId", g.action, g.outcome), '[]')
@@ -124,7 +147,8 @@ export async function accessReport(db: Queryable, conversationId: string, cap: n
   const actors = new Map<string | null, AccessReport['actors'][number]>();
   for (const g of r.groups) {
     let a = actors.get(g.actorId);
-    if (!a) actors.set(g.actorId, a = { actorId: g.actorId, firstAt: g.firstAt, lastAt: g.lastAt, events: 0, counts: [] });
+    if (!a)
+      actors.set(g.actorId, (a = { actorId: g.actorId, firstAt: g.firstAt, lastAt: g.lastAt, events: 0, counts: [] }));
     // The ISO strings share one format, so they compare in time order.
     if (g.firstAt < a.firstAt) a.firstAt = g.firstAt;
     if (g.lastAt > a.lastAt) a.lastAt = g.lastAt;

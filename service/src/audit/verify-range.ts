@@ -29,11 +29,15 @@ export async function chainSpans(
 ): Promise<Map<number, ChainSpan>> {
   const from = range.from ?? null;
   const to = range.to ?? null;
-  const inRange = new Map((await db.query<{ chain: number; lo: string; hi: string }>(
-    `SELECT chain, min(seq)::text AS lo, max(seq)::text AS hi FROM hmk.audit_log
+  const inRange = new Map(
+    (
+      await db.query<{ chain: number; lo: string; hi: string }>(
+        `SELECT chain, min(seq)::text AS lo, max(seq)::text AS hi FROM hmk.audit_log
       WHERE ($1::timestamptz IS NULL OR at >= $1) AND ($2::timestamptz IS NULL OR at < $2) GROUP BY chain`,
-    [from, to],
-  )).rows.map((r) => [r.chain, r]));
+        [from, to],
+      )
+    ).rows.map((r) => [r.chain, r]),
+  );
   const spans = new Map<number, ChainSpan>();
   for (const head of heads) {
     const found = inRange.get(head.chain);
@@ -46,10 +50,12 @@ export async function chainSpans(
       first = BigInt(head.seq) > 1n ? BigInt(head.seq) : 1n;
     } else if (from !== null) {
       // Nothing in range: the chain's last row before it must be linked straight to the next one.
-      const anchor = (await db.query<{ seq: string }>(
-        `SELECT seq::text FROM hmk.audit_log WHERE chain = $1 AND at < $2 ORDER BY at DESC, id DESC LIMIT 1`,
-        [head.chain, from],
-      )).rows[0];
+      const anchor = (
+        await db.query<{ seq: string }>(
+          `SELECT seq::text FROM hmk.audit_log WHERE chain = $1 AND at < $2 ORDER BY at DESC, id DESC LIMIT 1`,
+          [head.chain, from],
+        )
+      ).rows[0];
       if (anchor) first = last = BigInt(anchor.seq);
     }
     spans.set(head.chain, { first, last });

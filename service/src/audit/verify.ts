@@ -67,9 +67,11 @@ export async function verifyAuditChain(db: pg.ClientBase, options: VerifyOptions
 }
 
 async function verifySnapshot(db: pg.ClientBase, batch: number, range?: VerifyRange): Promise<VerifyResult> {
-  const heads = (await db.query<{ chain: number; seq: string; hash: Buffer }>(
-    'SELECT chain, seq::text, hash FROM hmk.audit_chain_heads ORDER BY chain',
-  )).rows;
+  const heads = (
+    await db.query<{ chain: number; seq: string; hash: Buffer }>(
+      'SELECT chain, seq::text, hash FROM hmk.audit_chain_heads ORDER BY chain',
+    )
+  ).rows;
   const spans = range ? await chainSpans(db, heads, range) : undefined;
   const problems: ChainProblem[] = [];
   let rows = 0;
@@ -80,23 +82,40 @@ async function verifySnapshot(db: pg.ClientBase, batch: number, range?: VerifyRa
     let expectedSeq = span.first;
     let last: Row | undefined;
     for (;;) {
-      const page = (await db.query<Row>(
-        `SELECT id::text, chain, seq::text, ((extract(epoch FROM at) * 1000000)::bigint)::text AS at_us,
+      const page = (
+        await db.query<Row>(
+          `SELECT id::text, chain, seq::text, ((extract(epoch FROM at) * 1000000)::bigint)::text AS at_us,
                 actor_id::text, action, array_to_string(target_ids, ',') AS targets, source_ip::text, user_agent,
                 outcome, status::text, request_id, severity, detail::text, prev_hash, hash
            FROM hmk.audit_log a WHERE a.chain = $1 AND a.seq >= $2 AND ($4::bigint IS NULL OR a.seq <= $4)
           ORDER BY a.seq LIMIT $3`,
-        [head.chain, expectedSeq.toString(), batch, span.last?.toString() ?? null],
-      )).rows;
+          [head.chain, expectedSeq.toString(), batch, span.last?.toString() ?? null],
+        )
+      ).rows;
       for (const r of page) {
         rows += 1;
         const at = { chain: r.chain, seq: r.seq, id: r.id };
         if (BigInt(r.seq) !== expectedSeq) problems.push({ ...at, reason: `gap: expected seq ${expectedSeq}` });
-        if (prev !== null && !r.prev_hash.equals(prev)) problems.push({ ...at, reason: 'prev_hash does not match the previous row' });
-        const canonical = [String(r.chain), r.seq, r.at_us, r.actor_id, r.action, r.targets, r.source_ip, r.user_agent,
-          r.outcome, r.status, r.request_id].map(field).join('')
+        if (prev !== null && !r.prev_hash.equals(prev))
+          problems.push({ ...at, reason: 'prev_hash does not match the previous row' });
+        const canonical =
+          [
+            String(r.chain),
+            r.seq,
+            r.at_us,
+            r.actor_id,
+            r.action,
+            r.targets,
+            r.source_ip,
+            r.user_agent,
+            r.outcome,
+            r.status,
+            r.request_id,
+          ]
+            .map(field)
+            .join('') +
           // Severity and detail (migration 004) join the hash only when set, so older rows keep theirs.
-          + (r.severity === null && r.detail === null ? '' : field(r.severity) + field(r.detail));
+          (r.severity === null && r.detail === null ? '' : field(r.severity) + field(r.detail));
         const hash = createHash('sha256').update(r.prev_hash).update(canonical, 'utf8').digest();
         if (!hash.equals(r.hash)) problems.push({ ...at, reason: 'row content does not match its hash' });
         prev = r.hash;
@@ -107,29 +126,39 @@ async function verifySnapshot(db: pg.ClientBase, batch: number, range?: VerifyRa
     }
     if (span.last !== null) {
       // The range ends inside the chain: its last row must be linked to the next one (without one, to the head).
-      const next = (await db.query<{ id: string; seq: string; prev_hash: Buffer }>(
-        'SELECT a.id::text, a.seq::text, a.prev_hash FROM hmk.audit_log a WHERE a.chain = $1 AND a.seq >= $2 ORDER BY a.seq LIMIT 1',
-        [head.chain, expectedSeq.toString()],
-      )).rows[0];
+      const next = (
+        await db.query<{ id: string; seq: string; prev_hash: Buffer }>(
+          'SELECT a.id::text, a.seq::text, a.prev_hash FROM hmk.audit_log a WHERE a.chain = $1 AND a.seq >= $2 ORDER BY a.seq LIMIT 1',
+          [head.chain, expectedSeq.toString()],
+        )
+      ).rows[0];
       if (next) {
         const at = { chain: head.chain, seq: next.seq, id: next.id };
         if (BigInt(next.seq) !== expectedSeq) problems.push({ ...at, reason: `gap: expected seq ${expectedSeq}` });
-        else if (prev === null || !next.prev_hash.equals(prev)) problems.push({ ...at, reason: 'prev_hash does not match the previous row' });
+        else if (prev === null || !next.prev_hash.equals(prev))
+          problems.push({ ...at, reason: 'prev_hash does not match the previous row' });
         continue;
       }
     }
     const lastSeq = last ? last.seq : '0';
     if (head.seq !== lastSeq || prev === null || !head.hash.equals(prev)) {
-      problems.push({ chain: head.chain, seq: lastSeq, id: last?.id ?? '-', reason: 'chain head does not match the last row (rows removed at the end?)' });
+      problems.push({
+        chain: head.chain,
+        seq: lastSeq,
+        id: last?.id ?? '-',
+        reason: 'chain head does not match the last row (rows removed at the end?)',
+      });
     }
   }
   // A row forged into a chain that has no head would never be read above.
-  const orphans = (await db.query<{ id: string; chain: number; seq: string }>(
-    `SELECT id::text, chain, seq::text FROM hmk.audit_log
+  const orphans = (
+    await db.query<{ id: string; chain: number; seq: string }>(
+      `SELECT id::text, chain, seq::text FROM hmk.audit_log
       WHERE chain NOT IN (SELECT chain FROM hmk.audit_chain_heads)
         AND ($1::timestamptz IS NULL OR at >= $1) AND ($2::timestamptz IS NULL OR at < $2) ORDER BY chain, seq`,
-    [range?.from ?? null, range?.to ?? null],
-  )).rows;
+      [range?.from ?? null, range?.to ?? null],
+    )
+  ).rows;
   for (const o of orphans) problems.push({ ...o, reason: 'row belongs to no known chain' });
   return {
     ok: problems.length === 0,

@@ -20,7 +20,10 @@ export interface Identity {
 export type AuthFailure = 'missing' | 'invalid' | 'expired' | 'audience' | 'claims';
 
 export class AuthError extends Error {
-  constructor(readonly reason: AuthFailure, message: string) {
+  constructor(
+    readonly reason: AuthFailure,
+    message: string,
+  ) {
     super(message);
     this.name = 'AuthError';
   }
@@ -72,9 +75,16 @@ export function createTokenVerifier(auth: Config['auth']) {
     }
     const username = payload['cognito:username'] ?? payload.username ?? payload.preferred_username;
     const sessionId = payload.origin_jti ?? payload.jti;
-    if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)
-      || typeof username !== 'string' || username.length === 0 || username.length > 128
-      || typeof sessionId !== 'string' || sessionId.length === 0 || sessionId.length > 200) {
+    if (
+      typeof payload.sub !== 'string' ||
+      !UUID.test(payload.sub) ||
+      typeof username !== 'string' ||
+      username.length === 0 ||
+      username.length > 128 ||
+      typeof sessionId !== 'string' ||
+      sessionId.length === 0 ||
+      sessionId.length > 200
+    ) {
       throw new AuthError('claims', 'token lacks a UUID sub, a username or a jti');
     }
     const groups = payload['cognito:groups'];

@@ -13,6 +13,10 @@ try {
   await client.end();
   process.stderr.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
 } catch (err) {
-  process.stderr.write(err instanceof ConfigError ? `configuration error: ${err.message}\n` : `migration failed: ${(err as Error).message}\n`);
+  process.stderr.write(
+    err instanceof ConfigError
+      ? `configuration error: ${err.message}\n`
+      : `migration failed: ${(err as Error).message}\n`,
+  );
   process.exit(err instanceof ConfigError ? 2 : 1);
 }

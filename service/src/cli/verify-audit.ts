@@ -10,11 +10,15 @@ try {
   const result = await verifyAuditChain(client);
   await client.end();
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  process.stderr.write(result.ok
-    ? `audit chain OK: ${result.rows} rows in ${result.heads.length} chains\n`
-    : `audit chain BROKEN: ${result.problems.length} problem(s), first at chain ${result.problems[0].chain} seq ${result.problems[0].seq}\n`);
+  process.stderr.write(
+    result.ok
+      ? `audit chain OK: ${result.rows} rows in ${result.heads.length} chains\n`
+      : `audit chain BROKEN: ${result.problems.length} problem(s), first at chain ${result.problems[0].chain} seq ${result.problems[0].seq}\n`,
+  );
   process.exit(result.ok ? 0 : 1);
 } catch (err) {
-  process.stderr.write(err instanceof ConfigError ? `configuration error: ${err.message}\n` : `verify failed: ${(err as Error).message}\n`);
+  process.stderr.write(
+    err instanceof ConfigError ? `configuration error: ${err.message}\n` : `verify failed: ${(err as Error).message}\n`,
+  );
   process.exit(2);
 }

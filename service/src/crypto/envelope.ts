@@ -44,7 +44,10 @@ interface CachedKey<T> {
 /** Small LRU with age and use limits; a Map keeps insertion order. */
 class KeyCache<T> {
   private readonly entries = new Map<string, CachedKey<T>>();
-  constructor(private readonly limits: KeyCacheLimits, private readonly now: () => number) {}
+  constructor(
+    private readonly limits: KeyCacheLimits,
+    private readonly now: () => number,
+  ) {}
 
   take(id: string, create: () => Promise<T>): Promise<T> {
     let entry = this.entries.get(id);
@@ -67,7 +70,11 @@ class KeyCache<T> {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-interface WrappedKey { plaintext: Buffer; encrypted: Buffer; keyId: string }
+interface WrappedKey {
+  plaintext: Buffer;
+  encrypted: Buffer;
+  keyId: string;
+}
 
 export class Envelope {
   private readonly periodKeys: KeyCache<Buffer>;
@@ -129,7 +136,10 @@ export class Envelope {
       if (!stored) {
         if (!create) throw new KeyDestroyedError();
         const fresh = await this.provider.generateDataKey(context);
-        stored = await store.createIfAbsent(conversationId, period, { wrappedKey: fresh.encrypted, kmsKeyId: fresh.keyId });
+        stored = await store.createIfAbsent(conversationId, period, {
+          wrappedKey: fresh.encrypted,
+          kmsKeyId: fresh.keyId,
+        });
         // Two containers racing end with one stored key; the loser unwraps the winner's.
         if (stored.wrappedKey.equals(fresh.encrypted)) return fresh.plaintext;
       }

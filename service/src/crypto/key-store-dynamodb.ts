@@ -15,19 +15,24 @@ import type { KeyStore, StoredKey } from './key-store.js';
 export type DynamoDbSender = Pick<DynamoDBClient, 'send'>;
 
 export class DynamoDbKeyStore implements KeyStore {
-  constructor(private readonly client: DynamoDbSender, private readonly table: string) {}
+  constructor(
+    private readonly client: DynamoDbSender,
+    private readonly table: string,
+  ) {}
 
   private static key(conversationId: string, period: string) {
     return { conversationId: { S: conversationId }, period: { S: period } };
   }
 
   async get(conversationId: string, period: string): Promise<StoredKey | undefined> {
-    const out = await this.client.send(new GetItemCommand({
-      TableName: this.table,
-      Key: DynamoDbKeyStore.key(conversationId, period),
-      // A key created a moment ago by another container must be seen, or a second key would be made.
-      ConsistentRead: true,
-    }));
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: DynamoDbKeyStore.key(conversationId, period),
+        // A key created a moment ago by another container must be seen, or a second key would be made.
+        ConsistentRead: true,
+      }),
+    );
     const item = out.Item;
     if (!item?.wrappedKey?.B || !item.kmsKeyId?.S) return undefined;
     return { wrappedKey: Buffer.from(item.wrappedKey.B), kmsKeyId: item.kmsKeyId.S };
@@ -35,16 +40,18 @@ export class DynamoDbKeyStore implements KeyStore {
 
   async createIfAbsent(conversationId: string, period: string, key: StoredKey): Promise<StoredKey> {
     try {
-      await this.client.send(new PutItemCommand({
-        TableName: this.table,
-        Item: {
-          ...DynamoDbKeyStore.key(conversationId, period),
-          wrappedKey: { B: key.wrappedKey },
-          kmsKeyId: { S: key.kmsKeyId },
-          createdAt: { S: new Date().toISOString() },
-        },
-        ConditionExpression: 'attribute_not_exists(conversationId)',
-      }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            ...DynamoDbKeyStore.key(conversationId, period),
+            wrappedKey: { B: key.wrappedKey },
+            kmsKeyId: { S: key.kmsKeyId },
+            createdAt: { S: new Date().toISOString() },
+          },
+          ConditionExpression: 'attribute_not_exists(conversationId)',
+        }),
+      );
       return key;
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
@@ -56,11 +63,13 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 
   async destroy(conversationId: string, period: string): Promise<boolean> {
-    const out = await this.client.send(new DeleteItemCommand({
-      TableName: this.table,
-      Key: DynamoDbKeyStore.key(conversationId, period),
-      ReturnValues: 'ALL_OLD',
-    }));
+    const out = await this.client.send(
+      new DeleteItemCommand({
+        TableName: this.table,
+        Key: DynamoDbKeyStore.key(conversationId, period),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
     return out.Attributes !== undefined;
   }
 
@@ -68,15 +77,17 @@ export class DynamoDbKeyStore implements KeyStore {
     const periods: string[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
-      const out = await this.client.send(new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'conversationId = :c',
-        ExpressionAttributeValues: { ':c': { S: conversationId } },
-        ExpressionAttributeNames: { '#p': 'period' },
-        ProjectionExpression: '#p',
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'conversationId = :c',
+          ExpressionAttributeValues: { ':c': { S: conversationId } },
+          ExpressionAttributeNames: { '#p': 'period' },
+          ProjectionExpression: '#p',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
       for (const item of out.Items ?? []) if (item.period?.S) periods.push(item.period.S);
       start = out.LastEvaluatedKey;
     } while (start);

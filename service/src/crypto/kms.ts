@@ -6,14 +6,21 @@ import type { DataKey, EncryptionContext, KeyProvider } from './types.js';
 export type KmsSender = Pick<KMSClient, 'send'>;
 
 export class KmsKeyProvider implements KeyProvider {
-  constructor(private readonly client: KmsSender, readonly keyId: string) {}
+  constructor(
+    private readonly client: KmsSender,
+    readonly keyId: string,
+  ) {}
 
   async generateDataKey(context: EncryptionContext): Promise<DataKey> {
     const out = await this.client.send(
       new GenerateDataKeyCommand({ KeyId: this.keyId, KeySpec: 'AES_256', EncryptionContext: context }),
     );
     if (!out.Plaintext || !out.CiphertextBlob) throw new Error('KMS GenerateDataKey returned no key');
-    return { plaintext: Buffer.from(out.Plaintext), encrypted: Buffer.from(out.CiphertextBlob), keyId: out.KeyId ?? this.keyId };
+    return {
+      plaintext: Buffer.from(out.Plaintext),
+      encrypted: Buffer.from(out.CiphertextBlob),
+      keyId: out.KeyId ?? this.keyId,
+    };
   }
 
   async decryptDataKey(encrypted: Buffer, keyId: string, context: EncryptionContext): Promise<Buffer> {

@@ -16,5 +16,9 @@ export interface KeyProvider {
 
 /** Deterministic text form of a context, used as AAD. */
 export function canonicalContext(context: EncryptionContext): string {
-  return JSON.stringify(Object.keys(context).sort().map((k) => [k, context[k]]));
+  return JSON.stringify(
+    Object.keys(context)
+      .sort()
+      .map((k) => [k, context[k]]),
+  );
 }

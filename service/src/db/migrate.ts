@@ -44,7 +44,10 @@ export async function migrate(client: pg.Client, migrations = loadMigrations()):
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
-        await client.query('INSERT INTO public.hmk_schema_migrations (version, checksum) VALUES ($1, $2)', [m.version, m.checksum]);
+        await client.query('INSERT INTO public.hmk_schema_migrations (version, checksum) VALUES ($1, $2)', [
+          m.version,
+          m.checksum,
+        ]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');

@@ -53,14 +53,23 @@ export function serviceOptions(db: DbConfig): pg.PoolConfig {
   const address = serverAddress(db);
   let password: pg.PoolConfig['password'] = db.service.password;
   if (db.service.iamAuth) {
-    const signer = new Signer({ hostname: address.host, port: address.port, username: db.service.user, region: db.service.region });
+    const signer = new Signer({
+      hostname: address.host,
+      port: address.port,
+      username: db.service.user,
+      region: db.service.region,
+    });
     password = () => signer.getAuthToken();
   }
   return { ...rest, ...address, user: db.service.user, password };
 }
 
 /** A pool that logs in as the service login and runs as `role` (hmk_app or hmk_push). */
-export function createRolePool(db: DbConfig, role: typeof APP_ROLE | typeof PUSH_ROLE | typeof RETENTION_ROLE | typeof KEYS_ROLE, max = db.poolMax): pg.Pool {
+export function createRolePool(
+  db: DbConfig,
+  role: typeof APP_ROLE | typeof PUSH_ROLE | typeof RETENTION_ROLE | typeof KEYS_ROLE,
+  max = db.poolMax,
+): pg.Pool {
   const pool = new pg.Pool({
     ...serviceOptions(db),
     max,
@@ -77,7 +86,13 @@ export function createRolePool(db: DbConfig, role: typeof APP_ROLE | typeof PUSH
  * of any superuser/BYPASSRLS role. Throws ConfigError naming DB_SERVICE_USER.
  */
 export async function assertServingLoginIsSafe(pool: pg.Pool): Promise<void> {
-  const { rows } = await pool.query<{ login: string; super: boolean; bypass: boolean; owns: boolean; privileged: boolean }>(`
+  const { rows } = await pool.query<{
+    login: string;
+    super: boolean;
+    bypass: boolean;
+    owns: boolean;
+    privileged: boolean;
+  }>(`
     SELECT session_user AS login, r.rolsuper AS super, r.rolbypassrls AS bypass,
       EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = 'hmk' AND pg_has_role(r.oid, n.nspowner, 'MEMBER'))
         OR EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -86,15 +101,23 @@ export async function assertServingLoginIsSafe(pool: pg.Pool): Promise<void> {
               AND pg_has_role(r.oid, x.oid, 'MEMBER')) AS privileged
     FROM pg_roles r WHERE r.rolname = session_user`);
   const row = rows[0];
-  const problem = !row ? 'is not a known role'
-    : row.super ? 'is a superuser'
-    : row.bypass ? 'has BYPASSRLS'
-    : row.owns ? 'owns (or is a member of the owner of) the hmk schema or its tables'
-    : row.privileged ? 'is a member of a superuser or BYPASSRLS role'
-    : undefined;
+  const problem = !row
+    ? 'is not a known role'
+    : row.super
+      ? 'is a superuser'
+      : row.bypass
+        ? 'has BYPASSRLS'
+        : row.owns
+          ? 'owns (or is a member of the owner of) the hmk schema or its tables'
+          : row.privileged
+            ? 'is a member of a superuser or BYPASSRLS role'
+            : undefined;
   if (problem) {
-    throw new ConfigError('DB_SERVICE_USER', `the serving login "${row?.login ?? '?'}" ${problem}, so it could bypass row-level security; ` +
-      'set DB_SERVICE_USER to the non-owner service login created by the migrations (hmk_service), never the master/owner user');
+    throw new ConfigError(
+      'DB_SERVICE_USER',
+      `the serving login "${row?.login ?? '?'}" ${problem}, so it could bypass row-level security; ` +
+        'set DB_SERVICE_USER to the non-owner service login created by the migrations (hmk_service), never the master/owner user',
+    );
   }
 }
 

@@ -27,7 +27,10 @@ export interface SendResult {
 /** A per-message failure reported by the database, shaped like a pg error so it maps the same way. */
 export class SendRefusedError extends Error {
   readonly severity = 'ERROR';
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'SendRefusedError';
   }
@@ -60,7 +63,9 @@ export class SendBatcher {
   private flush(): void {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       // Sorted by session so concurrent batches take session-row locks in the same order (no deadlocks).
-      const batch = this.queue.splice(0, this.maxBatch).sort((a, b) => (a.input.sessionId < b.input.sessionId ? -1 : 1));
+      const batch = this.queue
+        .splice(0, this.maxBatch)
+        .sort((a, b) => (a.input.sessionId < b.input.sessionId ? -1 : 1));
       this.inFlight += 1;
       this.write(batch).finally(() => {
         this.inFlight -= 1;
@@ -72,13 +77,31 @@ export class SendBatcher {
   private async write(batch: Pending[]): Promise<void> {
     const col = <K extends keyof SendInput>(k: K) => batch.map((p) => p.input[k]);
     try {
-      const { rows } = await this.pool.query<{ ord: number; id: string | null; created_at: Date | null; error_code: string | null; error_message: string | null }>({
+      const { rows } = await this.pool.query<{
+        ord: number;
+        id: string | null;
+        created_at: Date | null;
+        error_code: string | null;
+        error_message: string | null;
+      }>({
         name: 'hmk-send-messages', // prepared once per connection
         text: `SELECT ord, id, created_at, error_code, error_message
                  FROM hmk.send_messages($1, $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::bytea[],
                                         $8::bytea[], $9::bytea[], $10::inet[], $11::text[], $12::text[])`,
-        values: [this.idleSeconds, col('userId'), col('sessionId'), col('conversationId'), col('scheme'), col('keyId'),
-          col('encryptedKey'), col('iv'), col('ciphertext'), col('ip'), col('userAgent'), col('requestId')],
+        values: [
+          this.idleSeconds,
+          col('userId'),
+          col('sessionId'),
+          col('conversationId'),
+          col('scheme'),
+          col('keyId'),
+          col('encryptedKey'),
+          col('iv'),
+          col('ciphertext'),
+          col('ip'),
+          col('userAgent'),
+          col('requestId'),
+        ],
       });
       for (const r of rows) {
         const p = batch[r.ord - 1];

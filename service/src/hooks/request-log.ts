@@ -5,12 +5,15 @@ import fp from 'fastify-plugin';
 
 async function requestLog(app: FastifyInstance): Promise<void> {
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info({
-      method: req.method,
-      route: req.routeOptions.url ?? 'unmatched',
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime),
-    }, 'request');
+    req.log.info(
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
   });
 }
 

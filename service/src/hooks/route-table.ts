@@ -27,9 +27,14 @@ async function routeTable(app: FastifyInstance): Promise<void> {
       r.schema = { ...r.schema, querystring: { type: 'object', properties: {}, additionalProperties: false } };
     }
     for (const method of [r.method].flat()) {
-      if (method !== 'HEAD') table.push({
-        method, url: r.url, auth: r.config?.auth !== false, action: r.config?.action, hidden: r.schema?.hide === true,
-      });
+      if (method !== 'HEAD')
+        table.push({
+          method,
+          url: r.url,
+          auth: r.config?.auth !== false,
+          action: r.config?.action,
+          hidden: r.schema?.hide === true,
+        });
     }
   });
 }

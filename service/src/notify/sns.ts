@@ -8,13 +8,19 @@ export type SnsPublisher = Pick<SNSClient, 'send'>;
 const PUBLISH_TIMEOUT_MS = 5000;
 
 export class SnsNotifier implements Notifier {
-  constructor(private readonly client: SnsPublisher, private readonly topicArn: string) {}
+  constructor(
+    private readonly client: SnsPublisher,
+    private readonly topicArn: string,
+  ) {}
 
   async notify(notice: BreakGlassNotice): Promise<void> {
-    await this.client.send(new PublishCommand({
-      TopicArn: this.topicArn,
-      Subject: 'Break-glass access opened',
-      Message: JSON.stringify(notice),
-    }), { abortSignal: AbortSignal.timeout(PUBLISH_TIMEOUT_MS) });
+    await this.client.send(
+      new PublishCommand({
+        TopicArn: this.topicArn,
+        Subject: 'Break-glass access opened',
+        Message: JSON.stringify(notice),
+      }),
+      { abortSignal: AbortSignal.timeout(PUBLISH_TIMEOUT_MS) },
+    );
   }
 }

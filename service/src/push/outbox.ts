@@ -36,8 +36,12 @@ export class PushDispatcher {
     private readonly opts: DispatcherOptions,
     private readonly log: Pick<Logger, 'warn' | 'error' | 'info'>,
   ) {
-    this.task = new PeriodicTask(() => this.drain(), opts.pollMs,
-      (err) => this.log.error({ err: { type: err.name, code: (err as { code?: string }).code } }, 'push dispatch failed'));
+    this.task = new PeriodicTask(
+      () => this.drain(),
+      opts.pollMs,
+      (err) =>
+        this.log.error({ err: { type: err.name, code: (err as { code?: string }).code } }, 'push dispatch failed'),
+    );
   }
 
   start(): void {

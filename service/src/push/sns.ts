@@ -28,7 +28,9 @@ export class SnsPushGateway implements PushGateway {
     if (!app) throw new PlatformNotConfiguredError(platform);
     let arn: string;
     try {
-      const out = await this.client.send(new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: token }));
+      const out = await this.client.send(
+        new CreatePlatformEndpointCommand({ PlatformApplicationArn: app, Token: token }),
+      );
       if (!out.EndpointArn) throw new Error('SNS returned no endpoint');
       arn = out.EndpointArn;
     } catch (err) {
@@ -40,18 +42,22 @@ export class SnsPushGateway implements PushGateway {
     // Re-enable and re-point an endpoint that SNS disabled or that holds a stale token (AWS's recommended flow).
     const attrs = await this.client.send(new GetEndpointAttributesCommand({ EndpointArn: arn }));
     if (attrs.Attributes?.Enabled !== 'true' || attrs.Attributes?.Token !== token) {
-      await this.client.send(new SetEndpointAttributesCommand({ EndpointArn: arn, Attributes: { Token: token, Enabled: 'true' } }));
+      await this.client.send(
+        new SetEndpointAttributesCommand({ EndpointArn: arn, Attributes: { Token: token, Enabled: 'true' } }),
+      );
     }
     return arn;
   }
 
   async publish(endpointArn: string, conversationId: string): Promise<void> {
     try {
-      await this.client.send(new PublishCommand({
-        TargetArn: endpointArn,
-        MessageStructure: 'json',
-        Message: pushMessage(conversationId),
-      }));
+      await this.client.send(
+        new PublishCommand({
+          TargetArn: endpointArn,
+          MessageStructure: 'json',
+          Message: pushMessage(conversationId),
+        }),
+      );
     } catch (err) {
       const name = (err as Error).name;
       if (name === 'EndpointDisabledException' || name === 'EndpointDisabled' || name === 'NotFoundException') {

@@ -43,8 +43,12 @@ export class RetentionJob {
     private readonly opts: RetentionOptions,
     private readonly log: Pick<Logger, 'info' | 'warn' | 'error'>,
   ) {
-    this.task = new PeriodicTask(() => this.runOnce(), opts.intervalSeconds * 1000,
-      (err) => this.log.error({ err: { type: err.name, code: (err as { code?: string }).code } }, 'retention run failed'));
+    this.task = new PeriodicTask(
+      () => this.runOnce(),
+      opts.intervalSeconds * 1000,
+      (err) =>
+        this.log.error({ err: { type: err.name, code: (err as { code?: string }).code } }, 'retention run failed'),
+    );
   }
 
   start(): void {
@@ -63,10 +67,11 @@ export class RetentionJob {
     summary.objectsDeleted += await this.deleteQueuedObjects();
     let from: string | null = null;
     for (;;) {
-      const { rows }: { rows: { conversation_id: string; messages: number; attachments: number }[] } = await this.pool.query(
-        'SELECT conversation_id, messages, attachments FROM hmk.retention_delete_batch($1, $2, $3)',
-        [from, this.opts.batchSize, run],
-      );
+      const { rows }: { rows: { conversation_id: string; messages: number; attachments: number }[] } =
+        await this.pool.query(
+          'SELECT conversation_id, messages, attachments FROM hmk.retention_delete_batch($1, $2, $3)',
+          [from, this.opts.batchSize, run],
+        );
       const messages = rows.reduce((n, r) => n + r.messages, 0);
       const attachments = rows.reduce((n, r) => n + r.attachments, 0);
       summary.messages += messages;
@@ -77,7 +82,8 @@ export class RetentionJob {
       from = rows[rows.length - 1].conversation_id;
     }
     summary.keysDestroyed = await this.shred(run);
-    if (summary.messages || summary.objectsDeleted || summary.keysDestroyed) this.log.info({ run, ...summary }, 'retention run');
+    if (summary.messages || summary.objectsDeleted || summary.keysDestroyed)
+      this.log.info({ run, ...summary }, 'retention run');
     return summary;
   }
 
@@ -91,7 +97,9 @@ export class RetentionJob {
     try {
       for (;;) {
         const n = await withTransaction(this.pool, async (c) => {
-          const { rows } = await c.query<{ key: string }>('SELECT k AS key FROM hmk.retention_claim_objects($1) AS k', [this.opts.batchSize]);
+          const { rows } = await c.query<{ key: string }>('SELECT k AS key FROM hmk.retention_claim_objects($1) AS k', [
+            this.opts.batchSize,
+          ]);
           if (rows.length === 0) return 0;
           const keys = rows.map((r) => r.key);
           await this.objects.deleteObjects(keys);
@@ -102,7 +110,10 @@ export class RetentionJob {
         if (n < this.opts.batchSize) break;
       }
     } catch (err) {
-      this.log.warn({ err: { type: (err as Error).name } }, 'attachment object deletion failed; queued for the next run');
+      this.log.warn(
+        { err: { type: (err as Error).name } },
+        'attachment object deletion failed; queued for the next run',
+      );
     }
     return deleted;
   }
@@ -122,8 +133,10 @@ export class RetentionJob {
         for (const row of rows) {
           // Queued periods plus any other key of the conversation (e.g. one whose message was never stored).
           const candidates = [...new Set([...row.periods, ...(await this.keyStore.listPeriods(row.conversation_id))])];
-          const ok = await c.query<{ p: string }>('SELECT p FROM hmk.retention_shreddable($1, $2) AS p',
-            [row.conversation_id, candidates]);
+          const ok = await c.query<{ p: string }>('SELECT p FROM hmk.retention_shreddable($1, $2) AS p', [
+            row.conversation_id,
+            candidates,
+          ]);
           const periods = ok.rows.map((r) => r.p);
           // Key first, record second: a crash in between leaves the period queued, and destroying again is harmless.
           for (const p of periods) await this.keyStore.destroy(row.conversation_id, p);

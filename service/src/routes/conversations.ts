@@ -21,58 +21,76 @@ async function conversationById(c: pg.PoolClient, id: string) {
   return rows[0];
 }
 
-export async function conversationRoutes(app: FastifyInstance, { deps, actions: { act } }: RoutePluginOptions): Promise<void> {
-  app.post<{ Body: { participantIds: string[]; endToEnd?: boolean } }>('/v1/conversations', {
-    config: { action: 'conversation.create' },
-    schema: {
-      summary: 'Start a conversation (idempotent for the same 1:1 pair); the creator is added',
-      body: {
-        type: 'object',
-        properties: {
-          participantIds: { type: 'array', items: uuid, minItems: 1, maxItems: deps.config.maxGroupSize },
-          endToEnd: { type: 'boolean', default: false },
+export async function conversationRoutes(
+  app: FastifyInstance,
+  { deps, actions: { act } }: RoutePluginOptions,
+): Promise<void> {
+  app.post<{ Body: { participantIds: string[]; endToEnd?: boolean } }>(
+    '/v1/conversations',
+    {
+      config: { action: 'conversation.create' },
+      schema: {
+        summary: 'Start a conversation (idempotent for the same 1:1 pair); the creator is added',
+        body: {
+          type: 'object',
+          properties: {
+            participantIds: { type: 'array', items: uuid, minItems: 1, maxItems: deps.config.maxGroupSize },
+            endToEnd: { type: 'boolean', default: false },
+          },
+          required: ['participantIds'],
+          additionalProperties: false,
         },
-        required: ['participantIds'],
-        additionalProperties: false,
+        response: { 200: conversation, 201: conversation, ...errorResponses },
       },
-      response: { 200: conversation, 201: conversation, ...errorResponses },
     },
-  }, async (req, reply) => {
-    const { participantIds, endToEnd = false } = req.body;
-    let created = false;
-    const result = await act(req, 201, async (c, who) => {
-      await ensureContact(c, who);
-      const ids = participantIds.map((p) => p.toLowerCase());
-      if (deps.config.membersCliniciansOnly && isPatientOnly(who)) await assertCliniciansOnly(c, who, ids);
-      const { rows } = await c.query<{ id: string; created: boolean }>(
-        'SELECT id, created FROM hmk.create_conversation($1::uuid[], $2, $3, $4)',
-        [ids, endToEnd, deps.config.maxGroupSize, deps.config.membersCliniciansOnly],
-      );
-      created = rows[0].created;
-      return { result: await conversationById(c, rows[0].id), targets: [rows[0].id] };
-    });
-    return reply.code(created ? 201 : 200).send(result);
-  });
-
-  app.get('/v1/conversations', {
-    config: { action: 'conversation.list' },
-    schema: {
-      summary: 'My conversations, newest activity first (no message text)',
-      response: { 200: { type: 'array', items: conversation }, ...errorResponses },
+    async (req, reply) => {
+      const { participantIds, endToEnd = false } = req.body;
+      let created = false;
+      const result = await act(req, 201, async (c, who) => {
+        await ensureContact(c, who);
+        const ids = participantIds.map((p) => p.toLowerCase());
+        if (deps.config.membersCliniciansOnly && isPatientOnly(who)) await assertCliniciansOnly(c, who, ids);
+        const { rows } = await c.query<{ id: string; created: boolean }>(
+          'SELECT id, created FROM hmk.create_conversation($1::uuid[], $2, $3, $4)',
+          [ids, endToEnd, deps.config.maxGroupSize, deps.config.membersCliniciansOnly],
+        );
+        created = rows[0].created;
+        return { result: await conversationById(c, rows[0].id), targets: [rows[0].id] };
+      });
+      return reply.code(created ? 201 : 200).send(result);
     },
-  }, (req) => act(req, 200, async (c) => {
-    // Only conversations I take part in: one readable under break-glass is read by id, and audited as such.
-    const { rows } = await c.query(
-      `${CONVERSATION_VIEW} WHERE c.id IN (SELECT hmk.my_conversation_ids()) ORDER BY "lastActivityAt" DESC, c.id LIMIT 500`);
-    return { result: rows, targets: rows.map((r) => r.id as string) };
-  }));
+  );
 
-  app.get<{ Params: { id: string } }>('/v1/conversations/:id', {
-    config: { action: 'conversation.read' },
-    schema: { summary: 'One conversation', params: idParams, response: { 200: conversation, ...errorResponses } },
-  }, (req) => act(req, 200, async (c, who) => ({
-    result: await conversationById(c, req.params.id),
-    targets: [req.params.id],
-    ...(await breakGlassRead(c, who, req.params.id, 'conversation.read.break_glass')),
-  })));
+  app.get(
+    '/v1/conversations',
+    {
+      config: { action: 'conversation.list' },
+      schema: {
+        summary: 'My conversations, newest activity first (no message text)',
+        response: { 200: { type: 'array', items: conversation }, ...errorResponses },
+      },
+    },
+    (req) =>
+      act(req, 200, async (c) => {
+        // Only conversations I take part in: one readable under break-glass is read by id, and audited as such.
+        const { rows } = await c.query(
+          `${CONVERSATION_VIEW} WHERE c.id IN (SELECT hmk.my_conversation_ids()) ORDER BY "lastActivityAt" DESC, c.id LIMIT 500`,
+        );
+        return { result: rows, targets: rows.map((r) => r.id as string) };
+      }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/conversations/:id',
+    {
+      config: { action: 'conversation.read' },
+      schema: { summary: 'One conversation', params: idParams, response: { 200: conversation, ...errorResponses } },
+    },
+    (req) =>
+      act(req, 200, async (c, who) => ({
+        result: await conversationById(c, req.params.id),
+        targets: [req.params.id],
+        ...(await breakGlassRead(c, who, req.params.id, 'conversation.read.break_glass')),
+      })),
+  );
 }

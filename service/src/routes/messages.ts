@@ -34,7 +34,10 @@ class ConversationModes {
   }
 }
 
-export async function messageRoutes(app: FastifyInstance, { deps, actions: { beginRequest } }: RoutePluginOptions): Promise<void> {
+export async function messageRoutes(
+  app: FastifyInstance,
+  { deps, actions: { beginRequest } }: RoutePluginOptions,
+): Promise<void> {
   const { pool, envelope, config } = deps;
   const modes = new ConversationModes();
   const batcher = new SendBatcher(pool, config.idleTimeoutSeconds);
@@ -47,10 +50,12 @@ export async function messageRoutes(app: FastifyInstance, { deps, actions: { beg
     // Participation, not readability: a break-glass reader may see the conversation but never sends to it.
     const rows = await withTransaction(pool, async (c) => {
       await beginRequest(c, who);
-      return (await c.query(
-        'SELECT end_to_end FROM hmk.conversations WHERE id = $1 AND id IN (SELECT hmk.my_conversation_ids())',
-        [conversationId],
-      )).rows;
+      return (
+        await c.query(
+          'SELECT end_to_end FROM hmk.conversations WHERE id = $1 AND id IN (SELECT hmk.my_conversation_ids())',
+          [conversationId],
+        )
+      ).rows;
     });
     if (rows.length === 0) throw notFound('conversation not found');
     modes.set(cacheKey, rows[0].end_to_end);
@@ -60,97 +65,133 @@ export async function messageRoutes(app: FastifyInstance, { deps, actions: { beg
   async function openBody(conversationId: string, b: StoredBody): Promise<string> {
     if (b.scheme === 'e2e') return b.ciphertext.toString('utf8');
     return envelope.open(conversationId, {
-      keyId: b.key_id!, encryptedKey: b.encrypted_key!, iv: b.iv!, ciphertext: b.ciphertext,
+      keyId: b.key_id!,
+      encryptedKey: b.encrypted_key!,
+      iv: b.iv!,
+      ciphertext: b.ciphertext,
     });
   }
 
-  app.post<{ Params: { id: string }; Body: { body: string } }>('/v1/conversations/:id/messages', {
-    config: { action: 'message.send' },
-    schema: {
-      summary: 'Send a message (for end-to-end conversations the body is the client ciphertext)',
-      params: idParams,
-      body: {
-        type: 'object',
-        properties: { body: { type: 'string', minLength: 1 } },
-        required: ['body'],
-        additionalProperties: false,
-      },
-      response: {
-        201: {
+  app.post<{ Params: { id: string }; Body: { body: string } }>(
+    '/v1/conversations/:id/messages',
+    {
+      config: { action: 'message.send' },
+      schema: {
+        summary: 'Send a message (for end-to-end conversations the body is the client ciphertext)',
+        params: idParams,
+        body: {
           type: 'object',
-          properties: { id: uuid, conversationId: uuid, senderId: uuid, createdAt: { type: 'string', format: 'date-time' } },
+          properties: { body: { type: 'string', minLength: 1 } },
+          required: ['body'],
+          additionalProperties: false,
         },
-        ...errorResponses,
-      },
-    },
-  }, async (req, reply) => {
-    const who = identityOf(req);
-    const conversationId = req.params.id.toLowerCase();
-    const text = req.body.body;
-    if (Buffer.byteLength(text, 'utf8') > config.maxMessageBytes) {
-      throw new HttpError(413, `body.body exceeds ${config.maxMessageBytes} bytes`);
-    }
-    if (!wellFormed(text)) throw new HttpError(400, 'body.body must be well-formed Unicode');
-
-    const endToEnd = await isEndToEnd(req, conversationId);
-    const sealed: SealedBody | undefined = endToEnd ? undefined : await envelope.seal(conversationId, text);
-    // One statement: session check, message, body, outbox rows and audit row commit together.
-    const audit = auditEntry(req, 201, []);
-    // Session check, message, body, outbox rows and audit row commit together (see SendBatcher).
-    const sent = await batcher.send({
-      userId: who.userId,
-      sessionId: who.sessionId,
-      conversationId,
-      scheme: endToEnd ? 'e2e' : 'kms-envelope',
-      keyId: sealed?.keyId ?? null,
-      encryptedKey: sealed?.encryptedKey ?? null,
-      iv: sealed?.iv ?? null,
-      ciphertext: sealed ? sealed.ciphertext : Buffer.from(text, 'utf8'),
-      ip: audit.ip ?? null,
-      userAgent: audit.userAgent ?? null,
-      requestId: audit.requestId,
-    });
-    req.audited = true;
-    deps.onMessageSent?.();
-    return reply.code(201).send({ id: sent.id, conversationId, senderId: who.userId, createdAt: sent.createdAt });
-  });
-
-  app.get<{ Params: { id: string }; Querystring: { before?: string; limit: number } }>('/v1/conversations/:id/messages', {
-    config: { action: 'message.read' },
-    schema: {
-      summary: 'Messages, newest first; page with before=<id of the oldest message seen>',
-      params: idParams,
-      querystring: {
-        type: 'object',
-        properties: { before: uuid, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
-        additionalProperties: false,
-      },
-      response: {
-        200: {
-          type: 'array',
-          items: {
+        response: {
+          201: {
             type: 'object',
-            properties: { id: uuid, senderId: uuid, body: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
+            properties: {
+              id: uuid,
+              conversationId: uuid,
+              senderId: uuid,
+              createdAt: { type: 'string', format: 'date-time' },
+            },
           },
+          ...errorResponses,
         },
-        ...errorResponses,
       },
     },
-  }, async (req) => {
-    const who = identityOf(req);
-    const conversationId = req.params.id.toLowerCase();
-    const { before, limit } = req.query;
-    const audit = auditEntry(req, 200, []);
-    // One statement: session check, visibility (RLS), the page, and the audit row naming what was read.
-    const { rows } = await pool.query<StoredBody & { id: string; sender_id: string; created_at: Date }>({
-      name: 'hmk-read-messages', // prepared once per connection
-      text: 'SELECT * FROM hmk.read_messages($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-      values: [who.userId, who.sessionId, config.idleTimeoutSeconds, who.roles, conversationId, before ?? null, limit,
-        audit.ip ?? null, audit.userAgent ?? null, audit.requestId],
-    });
-    req.audited = true;
-    return Promise.all(rows.map(async (m) => ({
-      id: m.id, senderId: m.sender_id, body: await openBody(conversationId, m), createdAt: m.created_at,
-    })));
-  });
+    async (req, reply) => {
+      const who = identityOf(req);
+      const conversationId = req.params.id.toLowerCase();
+      const text = req.body.body;
+      if (Buffer.byteLength(text, 'utf8') > config.maxMessageBytes) {
+        throw new HttpError(413, `body.body exceeds ${config.maxMessageBytes} bytes`);
+      }
+      if (!wellFormed(text)) throw new HttpError(400, 'body.body must be well-formed Unicode');
+
+      const endToEnd = await isEndToEnd(req, conversationId);
+      const sealed: SealedBody | undefined = endToEnd ? undefined : await envelope.seal(conversationId, text);
+      // One statement: session check, message, body, outbox rows and audit row commit together.
+      const audit = auditEntry(req, 201, []);
+      // Session check, message, body, outbox rows and audit row commit together (see SendBatcher).
+      const sent = await batcher.send({
+        userId: who.userId,
+        sessionId: who.sessionId,
+        conversationId,
+        scheme: endToEnd ? 'e2e' : 'kms-envelope',
+        keyId: sealed?.keyId ?? null,
+        encryptedKey: sealed?.encryptedKey ?? null,
+        iv: sealed?.iv ?? null,
+        ciphertext: sealed ? sealed.ciphertext : Buffer.from(text, 'utf8'),
+        ip: audit.ip ?? null,
+        userAgent: audit.userAgent ?? null,
+        requestId: audit.requestId,
+      });
+      req.audited = true;
+      deps.onMessageSent?.();
+      return reply.code(201).send({ id: sent.id, conversationId, senderId: who.userId, createdAt: sent.createdAt });
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { before?: string; limit: number } }>(
+    '/v1/conversations/:id/messages',
+    {
+      config: { action: 'message.read' },
+      schema: {
+        summary: 'Messages, newest first; page with before=<id of the oldest message seen>',
+        params: idParams,
+        querystring: {
+          type: 'object',
+          properties: { before: uuid, limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                id: uuid,
+                senderId: uuid,
+                body: { type: 'string' },
+                createdAt: { type: 'string', format: 'date-time' },
+              },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const who = identityOf(req);
+      const conversationId = req.params.id.toLowerCase();
+      const { before, limit } = req.query;
+      const audit = auditEntry(req, 200, []);
+      // One statement: session check, visibility (RLS), the page, and the audit row naming what was read.
+      const { rows } = await pool.query<StoredBody & { id: string; sender_id: string; created_at: Date }>({
+        name: 'hmk-read-messages', // prepared once per connection
+        text: 'SELECT * FROM hmk.read_messages($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+        values: [
+          who.userId,
+          who.sessionId,
+          config.idleTimeoutSeconds,
+          who.roles,
+          conversationId,
+          before ?? null,
+          limit,
+          audit.ip ?? null,
+          audit.userAgent ?? null,
+          audit.requestId,
+        ],
+      });
+      req.audited = true;
+      return Promise.all(
+        rows.map(async (m) => ({
+          id: m.id,
+          senderId: m.sender_id,
+          body: await openBody(conversationId, m),
+          createdAt: m.created_at,
+        })),
+      );
+    },
+  );
 }

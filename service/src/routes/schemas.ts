@@ -12,7 +12,8 @@ export const plainText = (maxLength: number) =>
 /** 400 naming `field` unless a stated reason is well-formed and has at least `min` visible characters. */
 export function requireReason(field: string, value: string, min: number, why = 'why'): void {
   if (!value.isWellFormed()) throw new HttpError(400, `${field} must be well-formed Unicode`);
-  if (visibleLength(value) < min) throw new HttpError(400, `${field} must say ${why} in at least ${min} visible characters`);
+  if (visibleLength(value) < min)
+    throw new HttpError(400, `${field} must say ${why} in at least ${min} visible characters`);
 }
 
 export const errorReply = {
@@ -22,8 +23,15 @@ export const errorReply = {
 } as const;
 
 export const errorResponses = {
-  400: errorReply, 401: errorReply, 403: errorReply, 404: errorReply, 409: errorReply, 413: errorReply, 415: errorReply,
-  429: errorReply, 503: errorReply,
+  400: errorReply,
+  401: errorReply,
+  403: errorReply,
+  404: errorReply,
+  409: errorReply,
+  413: errorReply,
+  415: errorReply,
+  429: errorReply,
+  503: errorReply,
 } as const;
 
 export const idParams = {
