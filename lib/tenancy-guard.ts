@@ -1,7 +1,7 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { dedicatedTenancyObstacle, isJudgedForDedicatedTenancy } from '../core/dedicated-tenancy';
-import { cfnProps } from '../policies/rules/helpers';
+import { cfnProps } from '../policies/rules/helpers/values';
 
 /** Raised when the built tree holds something that cannot run in a dedicated-tenancy VPC. */
 export class TenancyError extends Error {

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { KEY_MATERIAL_CLASSIFICATION_TAG, KeyStoreTable } from '../constructs/key-store-table';
 import { PHI_CLASSIFICATION_TAG } from '../constructs/phi-bucket';
-import { inBackupSelection } from '../policies/rules/helpers';
+import { inBackupSelection } from '../policies/rules/helpers/backup-selection';
 import { buildTestKit, templateOf } from './support/kit';
 
 /** A rendered template resource plus its logical id. */

@@ -2,8 +2,8 @@
  * EC2 and VPC: the VPC's tenancy; the ingress ACTUALLY present on every security group and network ACL of the kit VPC
  * (a drift check that catches rules added by hand) limited to 80/443 from anywhere and 22 from the configured admin
  * CIDRs; the default security group empty; the bastion with IMDSv2 and encrypted volumes.
- * The allow-list is the Pillars rules' own (policies/rules/helpers.ts ingressFinding), plus the live-only rule that
- * SSH must come from a CIDR inside config.adminCidrs.
+ * The allow-list is the Pillars rules' own (policies/rules/helpers/network.ts ingressFinding), plus the live-only rule
+ * that SSH must come from a CIDR inside config.adminCidrs.
  */
 import {
   DescribeInstancesCommand,
@@ -20,7 +20,7 @@ import {
   NetworkAcl,
   SecurityGroup,
 } from '@aws-sdk/client-ec2';
-import { cidrWithin, Ingress, ingressFinding, isAnywhere, protocolName } from '../policies/rules/helpers';
+import { cidrWithin, Ingress, ingressFinding, isAnywhere, protocolName } from '../policies/rules/helpers/network';
 import { CheckResult, CheckSpec, judge } from './check';
 import { guarded, VerifyContext } from './context';
 import { label, resourcesOfType } from './discovery';

@@ -18,7 +18,7 @@ import {
   GetPublicAccessBlockCommand,
   GetPublicAccessBlockCommandOutput,
 } from '@aws-sdk/client-s3';
-import { deniesInsecureTransport } from '../policies/rules/helpers';
+import { deniesInsecureTransport } from '../policies/rules/helpers/policy-documents';
 import { CheckResult, CheckSpec, judge } from './check';
 import { guarded, VerifyContext } from './context';
 import { label, resourcesOfType } from './discovery';

@@ -1,7 +1,8 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, findingsOrCompliant, isPresent, isTrue } from '../helpers';
+import { findingsOrCompliant } from '../helpers/results';
+import { cfnProps, isPresent, isTrue } from '../helpers/values';
 
 /**
  * A trail is multi-region, validates its log files, encrypts them with KMS and delivers to CloudWatch Logs.

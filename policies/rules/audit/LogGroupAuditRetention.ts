@@ -2,7 +2,11 @@ import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { cloudWatchRetentionAtLeast, MIN_AUDIT_RETENTION_DAYS } from '../../../core/limits';
 import { defineRule } from '../../rule';
-import { KIT_TAGS, appResources, cfnProps, compliantIf, designates, escapeRegex, num, str, tagValue } from '../helpers';
+import { escapeRegex } from '../helpers/backup-selection';
+import { appResources, designates } from '../helpers/references';
+import { KIT_TAGS, tagValue } from '../helpers/resource-kinds';
+import { compliantIf } from '../helpers/results';
+import { cfnProps, num, str } from '../helpers/values';
 
 /** Six years (164.316(b)(2)(i)), rounded up to a retention CloudWatch Logs accepts: 2192 days. */
 export const MIN_AUDIT_LOG_RETENTION_DAYS = cloudWatchRetentionAtLeast(MIN_AUDIT_RETENTION_DAYS);

@@ -2,7 +2,9 @@ import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { MIN_AUDIT_RETENTION_DAYS } from '../../../core/limits';
 import { defineRule } from '../../rule';
-import { appResources, cfnProps, designates, findingsOrCompliant, isTrue, num, str } from '../helpers';
+import { appResources, designates } from '../helpers/references';
+import { findingsOrCompliant } from '../helpers/results';
+import { cfnProps, isTrue, num, str } from '../helpers/values';
 
 /**
  * A bucket a CloudTrail trail in the app delivers to (S3BucketName by Ref in the same stack, or by concrete name)

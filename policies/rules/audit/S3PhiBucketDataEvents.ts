@@ -1,7 +1,10 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { CfnProps, appResources, asArray, cfnProps, compliantIf, designates, isPhiBucket, str } from '../helpers';
+import { appResources, designates } from '../helpers/references';
+import { isPhiBucket } from '../helpers/resource-kinds';
+import { compliantIf } from '../helpers/results';
+import { asArray, CfnProps, cfnProps, str } from '../helpers/values';
 
 /** True when an S3 data-resource value (`arn:aws:s3:::bucket/` or a prefix of it) covers the bucket. */
 function arnCovers(arn: string, bucketName: string | undefined): boolean {

@@ -1,7 +1,10 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, compliantIf, globMatch, inBackupSelection, isDatabase, str } from '../helpers';
+import { globMatch, inBackupSelection } from '../helpers/backup-selection';
+import { isDatabase } from '../helpers/resource-kinds';
+import { compliantIf } from '../helpers/results';
+import { cfnProps, str } from '../helpers/values';
 
 /**
  * Every database (a DB instance outside a cluster, or a cluster) is selected by an AWS Backup selection in the

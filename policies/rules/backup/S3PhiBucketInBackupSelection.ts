@@ -1,7 +1,10 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, compliantIf, globMatch, inBackupSelection, isPhiBucket, str } from '../helpers';
+import { globMatch, inBackupSelection } from '../helpers/backup-selection';
+import { isPhiBucket } from '../helpers/resource-kinds';
+import { compliantIf } from '../helpers/results';
+import { cfnProps, str } from '../helpers/values';
 
 /**
  * Every bucket tagged `hipaa-kit:data-classification=phi` is selected by an AWS Backup selection in the app: by

@@ -1,7 +1,8 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { compliantIf, userDataText } from '../helpers';
+import { userDataText } from '../helpers/instances';
+import { compliantIf } from '../helpers/results';
 
 /** Pillar P14: 15 minutes. */
 export const MAX_IDLE_SECONDS = 900;

@@ -1,7 +1,8 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { findingsOrCompliant, userDataText } from '../helpers';
+import { userDataText } from '../helpers/instances';
+import { findingsOrCompliant } from '../helpers/results';
 
 /** sshd directives the bastion's user data must set, each with the only accepted value. */
 const REQUIRED_SSHD = [

@@ -1,7 +1,9 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { findingsOrCompliant, instanceSetting, isPresent } from '../helpers';
+import { instanceSetting } from '../helpers/instances';
+import { findingsOrCompliant } from '../helpers/results';
+import { isPresent } from '../helpers/values';
 
 /**
  * The instance names an EC2 key pair (any value, a Ref to an AWS::EC2::KeyPair included) and requires IMDSv2

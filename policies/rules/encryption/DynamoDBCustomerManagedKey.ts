@@ -1,7 +1,8 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { asArray, cfnProps, compliantIf, isPresent, isTrue, mentionsAwsManagedKey } from '../helpers';
+import { compliantIf } from '../helpers/results';
+import { asArray, cfnProps, isPresent, isTrue, mentionsAwsManagedKey } from '../helpers/values';
 
 const hasCmk = (key: unknown) => isPresent(key) && !mentionsAwsManagedKey(key);
 

@@ -1,18 +1,10 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import {
-  CfnProps,
-  asArray,
-  cfnProps,
-  findingsOrCompliant,
-  isPresent,
-  isTrue,
-  launchTemplateOf,
-  mentionsAwsManagedKey,
-  refersTo,
-  stackResources,
-} from '../helpers';
+import { launchTemplateOf } from '../helpers/instances';
+import { refersTo, stackResources } from '../helpers/references';
+import { findingsOrCompliant } from '../helpers/results';
+import { asArray, CfnProps, cfnProps, isPresent, isTrue, mentionsAwsManagedKey } from '../helpers/values';
 
 /** Findings for the EBS mappings of an instance or launch template: `Device::<name>` per weak mapping. */
 function mappingFindings(mappings: unknown): string[] {

@@ -1,7 +1,8 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, compliantIf, isTrue } from '../helpers';
+import { compliantIf } from '../helpers/results';
+import { cfnProps, isTrue } from '../helpers/values';
 
 /**
  * Every symmetric KMS key has automatic rotation on. Asymmetric and HMAC keys cannot rotate automatically in KMS,

@@ -1,7 +1,8 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, compliantIf, isPresent } from '../helpers';
+import { compliantIf } from '../helpers/results';
+import { cfnProps, isPresent } from '../helpers/values';
 
 /** Every CloudWatch Logs log group names a KMS key (log groups accept only customer-managed keys). */
 export const LogGroupCustomerManagedKey = defineRule({

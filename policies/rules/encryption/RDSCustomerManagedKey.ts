@@ -1,7 +1,9 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, findingsOrCompliant, isDatabase, isPresent, isTrue, mentionsAwsManagedKey } from '../helpers';
+import { isDatabase } from '../helpers/resource-kinds';
+import { findingsOrCompliant } from '../helpers/results';
+import { cfnProps, isPresent, isTrue, mentionsAwsManagedKey } from '../helpers/values';
 
 const hasCmk = (key: unknown) => isPresent(key) && !mentionsAwsManagedKey(key);
 

@@ -1,7 +1,9 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { KIT_TAGS, asArray, cfnProps, compliantIf, isPresent, mentionsAwsManagedKey, str, tagValue } from '../helpers';
+import { KIT_TAGS, tagValue } from '../helpers/resource-kinds';
+import { compliantIf } from '../helpers/results';
+import { asArray, cfnProps, isPresent, mentionsAwsManagedKey, str } from '../helpers/values';
 
 /** An exception reason must say something (the same floor the kit sets for acknowledgement reasons). */
 export const MIN_EXCEPTION_REASON_LENGTH = 20;

@@ -1,7 +1,8 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, compliantIf, isPresent, mentionsAwsManagedKey } from '../helpers';
+import { compliantIf } from '../helpers/results';
+import { cfnProps, isPresent, mentionsAwsManagedKey } from '../helpers/values';
 
 /** Every topic names a customer-managed KMS key (KmsMasterKeyId present, not alias/aws/sns). */
 export const SNSCustomerManagedKey = defineRule({

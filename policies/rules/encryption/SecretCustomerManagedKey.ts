@@ -1,7 +1,8 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, compliantIf, isPresent, mentionsAwsManagedKey } from '../helpers';
+import { compliantIf } from '../helpers/results';
+import { cfnProps, isPresent, mentionsAwsManagedKey } from '../helpers/values';
 
 /** Every Secrets Manager secret names a customer-managed KMS key (not alias/aws/secretsmanager). */
 export const SecretCustomerManagedKey = defineRule({

@@ -1,7 +1,8 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { asArray, cfnProps, findingsOrCompliant, stringsIn } from '../helpers';
+import { findingsOrCompliant } from '../helpers/results';
+import { asArray, cfnProps, stringsIn } from '../helpers/values';
 
 /** AWS managed policies that hand out administration of the account or of IAM itself. */
 export const ADMIN_MANAGED_POLICIES = ['AdministratorAccess', 'PowerUserAccess', 'IAMFullAccess'];

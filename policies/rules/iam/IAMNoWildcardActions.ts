@@ -1,7 +1,9 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { CfnProps, asArray, cfnProps, findingsOrCompliant, isUnresolved, statementsOf } from '../helpers';
+import { statementsOf } from '../helpers/policy-documents';
+import { findingsOrCompliant } from '../helpers/results';
+import { asArray, CfnProps, cfnProps, isUnresolved } from '../helpers/values';
 
 /** `*` or `service:*`: every action, or every action of a service. */
 const WILDCARD_ACTION = /^(\*|[a-z0-9-]+:\*)$/i;

@@ -1,7 +1,8 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, compliantIf } from '../helpers';
+import { compliantIf } from '../helpers/results';
+import { cfnProps } from '../helpers/values';
 
 /** A user pool requires MFA (`MfaConfiguration: ON`) and offers TOTP only (`EnabledMfas: [SOFTWARE_TOKEN_MFA]`). */
 export const CognitoMfaRequiredTotpOnly = defineRule({

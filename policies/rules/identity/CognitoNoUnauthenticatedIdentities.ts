@@ -1,7 +1,8 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, compliantIf } from '../helpers';
+import { compliantIf } from '../helpers/results';
+import { cfnProps } from '../helpers/values';
 
 /** An identity pool sets AllowUnauthenticatedIdentities to false (an unresolved value is a finding). */
 export const CognitoNoUnauthenticatedIdentities = defineRule({

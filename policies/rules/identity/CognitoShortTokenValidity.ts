@@ -1,7 +1,8 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, findingsOrCompliant, num } from '../helpers';
+import { findingsOrCompliant } from '../helpers/results';
+import { cfnProps, num } from '../helpers/values';
 
 /** Pillar P14: 15 minutes. */
 export const MAX_TOKEN_MINUTES = 15;

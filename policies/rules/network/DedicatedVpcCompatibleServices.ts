@@ -2,7 +2,9 @@ import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { dedicatedTenancyObstacle, isJudgedForDedicatedTenancy } from '../../../core/dedicated-tenancy';
 import { defineRule } from '../../rule';
-import { appResources, cfnProps, compliantIf } from '../helpers';
+import { appResources } from '../helpers/references';
+import { compliantIf } from '../helpers/results';
+import { cfnProps } from '../helpers/values';
 
 /**
  * When any VPC in the app has dedicated tenancy, nothing in the app may be a service AWS cannot run there: Fargate,

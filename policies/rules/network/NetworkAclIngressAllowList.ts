@@ -1,17 +1,9 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import {
-  cfnProps,
-  cidrSource,
-  findingsOrCompliant,
-  ingressFinding,
-  isIntrinsic,
-  isUnresolved,
-  num,
-  protocolName,
-  vpcCidrs,
-} from '../helpers';
+import { cidrSource, ingressFinding, protocolName, vpcCidrs } from '../helpers/network';
+import { findingsOrCompliant } from '../helpers/results';
+import { cfnProps, isIntrinsic, isUnresolved, num } from '../helpers/values';
 
 /**
  * Inbound NACL `allow` entries mirror the security-group allow-list (80/443 from anywhere, 22 from listed CIDRs,

@@ -1,20 +1,9 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import {
-  CfnProps,
-  Ingress,
-  IngressSource,
-  asArray,
-  cfnProps,
-  cidrSource,
-  findingsOrCompliant,
-  ingressFinding,
-  isUnresolved,
-  num,
-  protocolName,
-  vpcCidrs,
-} from '../helpers';
+import { cidrSource, Ingress, ingressFinding, IngressSource, protocolName, vpcCidrs } from '../helpers/network';
+import { findingsOrCompliant } from '../helpers/results';
+import { asArray, CfnProps, cfnProps, isUnresolved, num } from '../helpers/values';
 
 /**
  * Security-group ingress follows the kit's allow-list: from 0.0.0.0/0 or ::/0 only tcp 80 and 443; tcp 22 only from

@@ -1,7 +1,7 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, isUnresolved } from '../helpers';
+import { cfnProps, isUnresolved } from '../helpers/values';
 
 /**
  * The VPC places its instances on single-tenant hardware. Tenancy `default` (or unset) is reported as the granular

@@ -1,7 +1,9 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { asArray, cfnProps, compliantIf, referencedResource } from '../helpers';
+import { referencedResource } from '../helpers/references';
+import { compliantIf } from '../helpers/results';
+import { asArray, cfnProps } from '../helpers/values';
 
 /** True when every action redirects to HTTPS (and there is at least one). */
 function onlyRedirectsToHttps(actions: unknown): boolean {

@@ -1,7 +1,10 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { cfnProps, compliantIf, isDatabase, referencedResource, str } from '../helpers';
+import { referencedResource } from '../helpers/references';
+import { isDatabase } from '../helpers/resource-kinds';
+import { compliantIf } from '../helpers/results';
+import { cfnProps, str } from '../helpers/values';
 
 const POSTGRES_ENGINES = ['postgres', 'aurora-postgresql'];
 

@@ -1,7 +1,10 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { appResources, cfnProps, compliantIf, deniesInsecureTransport, designates, str } from '../helpers';
+import { deniesInsecureTransport } from '../helpers/policy-documents';
+import { appResources, designates } from '../helpers/references';
+import { compliantIf } from '../helpers/results';
+import { cfnProps, str } from '../helpers/values';
 
 /**
  * A bucket has a bucket policy (by reference, or by the bucket's concrete name, anywhere in the app) that denies every

@@ -1,7 +1,10 @@
 import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
-import { appResources, asArray, cfnProps, compliantIf, deniesInsecureTransport, refersTo } from '../helpers';
+import { deniesInsecureTransport } from '../helpers/policy-documents';
+import { appResources, refersTo } from '../helpers/references';
+import { compliantIf } from '../helpers/results';
+import { asArray, cfnProps } from '../helpers/values';
 
 /**
  * A topic has a topic policy (by reference, anywhere in the app) that denies every principal `sns:Publish` (or `sns:*`) when

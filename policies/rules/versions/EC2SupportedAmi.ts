@@ -2,7 +2,10 @@ import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
 import { SUPPORTED_AMI_SSM_PARAMETER_PREFIXES } from '../../supported-versions';
-import { cfnProps, compliantIf, instanceSetting, parameterDefault, str } from '../helpers';
+import { instanceSetting } from '../helpers/instances';
+import { parameterDefault } from '../helpers/references';
+import { compliantIf } from '../helpers/results';
+import { cfnProps, str } from '../helpers/values';
 
 /** The SSM parameter path an ImageId is read from, if it is read from one. */
 function ssmPath(node: CfnResource, imageId: unknown): string | undefined {

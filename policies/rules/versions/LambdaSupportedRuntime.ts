@@ -2,7 +2,8 @@ import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
 import { LAMBDA_SUPPORTED_RUNTIMES } from '../../supported-versions';
-import { cfnProps, compliantIf, str } from '../helpers';
+import { compliantIf } from '../helpers/results';
+import { cfnProps, str } from '../helpers/values';
 
 /**
  * A zip-packaged Lambda function (CDK's own custom-resource handlers included) runs a runtime on the supported list.

@@ -2,7 +2,9 @@ import { CfnResource } from 'aws-cdk-lib';
 import { NagRuleCompliance } from 'cdk-nag';
 import { defineRule } from '../../rule';
 import { SUPPORTED_DB_ENGINES } from '../../supported-versions';
-import { cfnProps, compliantIf, isDatabase, str } from '../helpers';
+import { isDatabase } from '../helpers/resource-kinds';
+import { compliantIf } from '../helpers/results';
+import { cfnProps, str } from '../helpers/values';
 
 /**
  * A database (DB instance outside a cluster, or cluster) pins an engine and an EngineVersion whose major is on the

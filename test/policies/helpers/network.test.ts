@@ -1,11 +1,10 @@
 import {
   cidrWithin,
-  globMatch,
   ingressFinding,
   isAnywhere,
   parseCidr,
   protocolName,
-} from '../../policies/rules/helpers';
+} from '../../../policies/rules/helpers/network';
 
 describe('CIDR helpers', () => {
   test.each([
@@ -67,9 +66,4 @@ describe('ingressFinding', () => {
       'proto-47',
     ]);
   });
-});
-
-test('globMatch treats only * as a wildcard', () => {
-  expect(globMatch('db:*', 'db:kit-postgres')).toBe(true);
-  expect(globMatch('db:kit.postgres', 'db:kit-postgres')).toBe(false);
 });
