@@ -138,3 +138,17 @@ test('service/src has no import circles', () => {
   const cycles = findCycles(importGraph(SRC)).map((c) => c.join(' -> '));
   assert.deepEqual(cycles, [], `import circles in service/src:\n  ${cycles.join('\n  ')}`);
 });
+
+test('layers: only server.ts and app.ts import the route and hook plugins; nothing imports app.ts or server.ts back', () => {
+  const upper = (f: string) => f.startsWith('routes/') || f.startsWith('hooks/') || f === 'server.ts' || f === 'app.ts';
+  const entry = (f: string) => f === 'main.ts' || f === 'dev.ts' || f.startsWith('cli/') || f.startsWith('dev/');
+  const wrong: string[] = [];
+  for (const [file, targets] of importGraph(SRC)) {
+    for (const t of targets) {
+      const intoPlugins = (t.startsWith('routes/') || t.startsWith('hooks/')) && !upper(file);
+      const intoWiring = (t === 'server.ts' && file !== 'app.ts') || (t === 'app.ts' && !entry(file));
+      if (intoPlugins || intoWiring) wrong.push(`${file} -> ${t}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
