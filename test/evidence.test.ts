@@ -1,12 +1,26 @@
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AwsSolutionsChecks, IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance } from 'cdk-nag';
+import {
+  AwsSolutionsChecks,
+  HIPAASecurityChecks,
+  IApplyRule,
+  NagMessageLevel,
+  NagPack,
+  NagRuleCompliance,
+  NIST80053R5Checks,
+} from 'cdk-nag';
 import { Construct, IConstruct } from 'constructs';
 import { acknowledge } from '../core/acknowledge';
 import { EvidenceRecorder } from '../policies/evidence/recorder';
-import { RecordingAwsSolutionsChecks } from '../policies/evidence/recording-packs';
+import {
+  RecordingAwsSolutionsChecks,
+  RecordingHIPAASecurityChecks,
+  RecordingNIST80053R5Checks,
+  RecordingPillarsChecks,
+} from '../policies/evidence/recording-packs';
 import { controlIdsIn, controlsOfRule } from '../policies/evidence/rule-controls';
 import { Outcome } from '../policies/evidence/types';
+import { PillarsChecks } from '../policies/pillars-checks';
 
 /** A pack with one rule per outcome kind, recording through the same hook as the kit's recording packs. */
 class ProbePack extends NagPack {
@@ -163,6 +177,18 @@ describe('evidence recorder', () => {
     );
     expect(open.sort()).toEqual(reported.sort());
     expect(recorder.snapshot().outcomes.some((o) => o.status === 'compliant')).toBe(true);
+  });
+
+  test.each([
+    ['AwsSolutions', RecordingAwsSolutionsChecks, AwsSolutionsChecks],
+    ['HIPAA.Security', RecordingHIPAASecurityChecks, HIPAASecurityChecks],
+    ['NIST.800.53.R5', RecordingNIST80053R5Checks, NIST80053R5Checks],
+    ['Pillars', RecordingPillarsChecks, PillarsChecks],
+  ])('the recording %s pack is the stock pack, under the same names', (packName, Recording, Stock) => {
+    const pack = new Recording(new EvidenceRecorder());
+    const stock = new Stock();
+    expect(pack).toBeInstanceOf(Stock);
+    expect([pack.name, pack.readPackName]).toEqual([stock.name, packName]);
   });
 });
 
