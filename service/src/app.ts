@@ -27,7 +27,7 @@ import {
   createRolePool,
   setServiceLoginPassword,
 } from './db/pool.js';
-import { createLogger } from './logger.js';
+import { createLogger, safeError } from './logger.js';
 import { LocalNotifySink } from './notify/sink.js';
 import { SnsNotifier } from './notify/sns.js';
 import type { Notifier } from './notify/types.js';
@@ -35,6 +35,8 @@ import { PushDispatcher } from './push/outbox.js';
 import { LocalPushSink } from './push/sink.js';
 import { SnsPushGateway } from './push/sns.js';
 import { DisabledPushGateway, type PushGateway } from './push/types.js';
+import { RefusalAggregator } from './audit/refusals.js';
+import { writeAuditAs } from './audit/audit.js';
 import { RetentionJob } from './retention/job.js';
 import { buildServer } from './server.js';
 
@@ -54,6 +56,8 @@ export interface Service {
   notifier: Notifier;
   /** Conversation data keys per period (crypto-shredding). */
   keyStore: KeyStore;
+  /** Repeated refusals, audited as one counted row per source per window; flush() writes closed windows now. */
+  refusals: RefusalAggregator;
   /** The retention job (started when config.retention.jobEnabled); runOnce() runs it on demand. */
   retention: RetentionJob;
   logger: Logger;
@@ -138,6 +142,11 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   );
   const attachments = overrides.attachments ?? attachmentStoreFor(config);
   const retention = new RetentionJob(retentionPool, keyStore, attachments, config.retention, logger);
+  const refusals = new RefusalAggregator(
+    config.auditRefusalWindowSeconds * 1000,
+    (entry, userId) => writeAuditAs(pool, entry, userId),
+    (err) => logger.error({ err: safeError(err) }, 'audit write failed'),
+  );
   const app = await buildServer({
     config,
     pool,
@@ -147,9 +156,11 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     notifier,
     attachments,
     onMessageSent: () => dispatcher.kick(),
+    refusals,
     logger,
   });
   dispatcher.start();
+  refusals.start();
   if (config.retention.jobEnabled) retention.start();
   return {
     app,
@@ -159,6 +170,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     notifier,
     keyStore,
     retention,
+    refusals,
     logger,
     async close() {
       // Keep-alive connections become idle once their in-flight response is sent; close them as
@@ -172,7 +184,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         clearInterval(sweep);
         clearTimeout(deadline);
       }
-      await Promise.all([dispatcher.stop(), retention.stop()]);
+      await Promise.all([dispatcher.stop(), retention.stop(), refusals.stop()]);
       await endPools();
     },
   };

@@ -58,7 +58,19 @@ export interface Config {
   idleTimeoutSeconds: number;
   maxMessageBytes: number;
   maxGroupSize: number;
+  /** Requests per minute per signed-in user (RATE_LIMIT_PER_MINUTE), counted after authentication. */
   rateLimitPerMinute: number;
+  /**
+   * Requests per minute per source address (RATE_LIMIT_PER_ADDRESS_PER_MINUTE), counted before authentication, so
+   * requests with junk tokens and to unknown paths count too.
+   */
+  rateLimitPerAddressPerMinute: number;
+  /**
+   * Refusals without a signed-in user (401, unknown /v1 paths, per-address 429s) and every 429 are audited once per
+   * source (address, or user) and status per window: the first at once, the rest as one counted row when the window
+   * closes. 0 writes one row per refusal.
+   */
+  auditRefusalWindowSeconds: number;
   /** KMS key for envelope encryption; undefined selects the local keyring (never in production). */
   kmsKeyId?: string;
   /** 32-byte base64 master key for the local keyring; random per process when unset. */
@@ -380,6 +392,8 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('LOG_LEVEL', 'debug/trace are not allowed in production');
   }
 
+  const rateLimitPerMinute = int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000);
+
   return {
     production,
     host: str(env, 'HOST') ?? '0.0.0.0',
@@ -407,7 +421,15 @@ export function loadConfig(env: Env = process.env): Config {
     idleTimeoutSeconds: int(env, 'IDLE_TIMEOUT_SECONDS', 900, 1, 900),
     maxMessageBytes: int(env, 'MAX_MESSAGE_BYTES', 8192, 1, 1_048_576),
     maxGroupSize: int(env, 'MAX_GROUP_SIZE', 32, 2, 1000),
-    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    rateLimitPerMinute,
+    rateLimitPerAddressPerMinute: int(
+      env,
+      'RATE_LIMIT_PER_ADDRESS_PER_MINUTE',
+      Math.min(rateLimitPerMinute * 5, 10_000_000),
+      1,
+      10_000_000,
+    ),
+    auditRefusalWindowSeconds: int(env, 'AUDIT_REFUSAL_WINDOW_SECONDS', 60, 0, 3600),
     kmsKeyId,
     localMasterKey,
     dataKeyMaxAgeSeconds: int(env, 'DATA_KEY_MAX_AGE_SECONDS', 300, 1, 86_400),

@@ -1,7 +1,6 @@
 // The HTTP server: Fastify options, validation, errors, then the hook plugins (src/hooks) and the route plugins
 // (src/routes), registered with app.register in the order they run.
 import { randomUUID } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -9,6 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { toErrorReply } from './errors.js';
 import auditFailures from './hooks/audit-failures.js';
 import authenticate from './hooks/authenticate.js';
+import { rateLimitByAddress, rateLimitByUser } from './hooks/rate-limit.js';
 import requestLog from './hooks/request-log.js';
 import routeTable from './hooks/route-table.js';
 import { safeError } from './logger.js';
@@ -73,18 +73,14 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not_found', message: 'not found' }));
 
   // Hooks that apply to every route (fastify-plugin, so they reach into the encapsulated route plugins), in the
-  // order they run: route table (at registration), rate limit, authentication, failure audit, request log.
+  // order they run: route table (at registration), rate limit per address, authentication, rate limit per user,
+  // failure audit, request log.
+  const limits = {
+    perAddressPerMinute: config.rateLimitPerAddressPerMinute,
+    perUserPerMinute: config.rateLimitPerMinute,
+  };
   await app.register(routeTable);
-  await app.register(rateLimit, {
-    global: true,
-    max: config.rateLimitPerMinute,
-    timeWindow: 60_000,
-    errorResponseBuilder: (_req, ctx) => ({
-      statusCode: 429,
-      error: 'too_many_requests',
-      message: `rate limit exceeded, retry in ${Math.ceil(ctx.ttl / 1000)} s`,
-    }),
-  });
+  await app.register(rateLimitByAddress, limits);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -94,6 +90,7 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(authenticate, { verifyToken: deps.verifyToken });
+  await app.register(rateLimitByUser, limits);
   await app.register(auditFailures, { recordFailure: actions.recordFailure });
   await app.register(requestLog);
 

@@ -89,6 +89,7 @@ export function baseEnv(dbUrl: string, issuer: LocalIssuer): Record<string, stri
     AUTH_AUDIENCE: issuer.audience,
     LOG_LEVEL: 'info',
     RATE_LIMIT_PER_MINUTE: '100000',
+    RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000000',
     PUSH_MODE: 'sink',
     PUSH_POLL_MS: '50',
   };

@@ -1,5 +1,6 @@
 // Audit rows (pillar P03). Written through hmk.audit(), which the database chains and keeps append-only.
-import type { Queryable } from '../db/pool.js';
+import type pg from 'pg';
+import { withTransaction, type Queryable } from '../db/pool.js';
 
 export type Outcome = 'ok' | 'denied' | 'invalid' | 'error';
 
@@ -41,6 +42,15 @@ export async function writeAudit(db: Queryable, e: AuditEntry): Promise<void> {
     e.status,
     e.requestId,
   ]);
+}
+
+/** One audit row in its own transaction, naming `userId` as the actor (none: an unauthenticated request). */
+export async function writeAuditAs(pool: pg.Pool, e: AuditEntry, userId: string | undefined): Promise<void> {
+  if (!userId) return writeAudit(pool, e);
+  await withTransaction(pool, async (c) => {
+    await c.query("SELECT set_config('hmk.user_id', $1, true)", [userId]);
+    await writeAudit(c, e);
+  });
 }
 
 export function outcomeFor(status: number): Outcome {

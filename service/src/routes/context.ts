@@ -5,7 +5,8 @@ import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { outcomeFor, writeAudit, type AuditEntry } from '../audit/audit.js';
+import { outcomeFor, writeAudit, writeAuditAs, type AuditEntry } from '../audit/audit.js';
+import type { RefusalAggregator } from '../audit/refusals.js';
 import type { Identity, Role, TokenVerifier } from '../auth/verifier.js';
 import type { AttachmentStore } from '../attachments/types.js';
 import type { Config } from '../config.js';
@@ -27,6 +28,8 @@ export interface AppDeps {
   attachments: AttachmentStore;
   /** Told after each send so pushes go out promptly; the outbox is the source of truth. */
   onMessageSent?: () => void;
+  /** Repeated refusals from one source, audited as one counted row per window. */
+  refusals: RefusalAggregator;
   logger: Logger;
 }
 
@@ -123,15 +126,13 @@ export function createActions(deps: AppDeps) {
   /** Audit row for a refused or failed request (its own transaction; the action was rolled back). */
   async function recordFailure(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const entry = auditEntry(req, reply.statusCode, pathTargets(req));
-    if (!req.identity) {
-      await writeAudit(deps.pool, entry);
-      return;
+    const userId = req.identity?.userId;
+    // Refusals anyone can cause in bulk (no credentials, or over the rate limit) are aggregated per source.
+    if (!userId || reply.statusCode === 429) {
+      const source = userId ? { key: `user:${userId}`, userId } : { key: `ip:${entry.ip ?? 'unknown'}` };
+      if (!deps.refusals.record(source, entry)) return;
     }
-    const userId = req.identity.userId;
-    await withTransaction(deps.pool, async (c) => {
-      await c.query("SELECT set_config('hmk.user_id', $1, true)", [userId]);
-      await writeAudit(c, entry);
-    });
+    await writeAuditAs(deps.pool, entry, userId);
   }
 
   return { act, beginRequest, recordFailure };
