@@ -10,7 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge } from '../core/acknowledge';
-import { MessagingConfig } from '../core/config';
+import { DirectoryMode, MessagingConfig } from '../core/config';
 import { partitionOf } from '../core/partition';
 import { EncryptedLogGroup } from './encrypted-log-group';
 
@@ -24,62 +24,105 @@ export interface ServiceAuthSettings {
   readonly audience: string;
 }
 
-export interface MessagingServiceProps {
+/** Where the tasks run, their size and their number. */
+export interface ServiceCapacity {
   readonly cluster: ecs.ICluster;
   /** Capacity provider the tasks are placed on (EC2; never Fargate). */
   readonly capacityProviderName: string;
-  readonly vpc: ec2.IVpc;
-  /** The service's source directory, built as a Docker image asset (its Dockerfile). */
-  readonly sourceDirectory: string;
-  /** Run this existing image instead of building `sourceDirectory`. @default - build `sourceDirectory` */
-  readonly imageUri?: string;
-  /** CPU architecture of the container hosts, for the image build. @default x86_64 */
-  readonly cpuArchitecture?: ec2.InstanceArchitecture;
-  /** Port the container listens on (the service's `PORT`). @default 8080 */
-  readonly containerPort?: number;
   readonly cpuUnits: number;
   readonly memoryMiB: number;
   /** Number of tasks, at least 2 (spread over AZs). */
   readonly desiredCount: number;
   /** Upper bound for CPU-based autoscaling. */
   readonly maxCount: number;
-  /** Envelope-encryption key (`KMS_KEY_ID`); also the key of the DB secret. */
-  readonly dataKey: kms.IKey;
-  readonly logsKey: kms.IKey;
-  readonly logRetentionDays: number;
-  readonly database: rds.IDatabaseInstance;
-  /** The database's DbiResourceId (`instanceResourceId`), for the `rds-db:connect` grant of the serving login. */
-  readonly databaseResourceId: string;
-  /** The serving login (IAM database authentication; created by the service's migrations). @default hmk_service */
-  readonly databaseServiceUser?: string;
-  /**
-   * RDS-managed master secret (JSON `username`/`password`), injected as `DB_USERNAME`/`DB_PASSWORD` and used
-   * by the service only to run its migrations at start; it serves as `databaseServiceUser`.
-   */
-  readonly databaseSecret: secretsmanager.ISecret;
-  readonly databaseName: string;
-  /** The database's (non-default) port. */
-  readonly databasePort: number;
-  readonly auth: ServiceAuthSettings;
-  readonly directoryMode: 'enterprise' | 'public';
-  readonly bannerText: string;
+}
+
+/** The container image: built from the service's source, or an existing one. */
+export interface ServiceImage {
+  /** The service's source directory, built as a Docker image asset (its Dockerfile). */
+  readonly sourceDirectory: string;
+  /** Run this existing image instead of building `sourceDirectory`. @default - build `sourceDirectory` */
+  readonly imageUri?: string;
+  /** CPU architecture of the container hosts, for the image build. @default x86_64 */
+  readonly cpuArchitecture?: ec2.InstanceArchitecture;
+}
+
+export interface ServiceNetwork {
+  readonly vpc: ec2.IVpc;
+  /** Port the container listens on (the service's `PORT`). @default 8080 */
+  readonly containerPort?: number;
   /** Addresses whose `X-Forwarded-For` the service believes (the ALB's subnets). */
   readonly trustedProxyCidr: string;
+}
+
+export interface ServiceLogs {
+  readonly key: kms.IKey;
+  readonly retentionDays: number;
+}
+
+export interface ServiceDatabase {
+  readonly instance: rds.IDatabaseInstance;
+  /** The database's DbiResourceId (`instanceResourceId`), for the `rds-db:connect` grant of the serving login. */
+  readonly resourceId: string;
+  /** The serving login (IAM database authentication; created by the service's migrations). @default hmk_service */
+  readonly serviceUser?: string;
+  /**
+   * RDS-managed master secret (JSON `username`/`password`), injected as `DB_USERNAME`/`DB_PASSWORD` and used
+   * by the service only to run its migrations at start; it serves as `serviceUser`.
+   */
+  readonly secret: secretsmanager.ISecret;
+  readonly name: string;
+  /** The database's (non-default) port. */
+  readonly port: number;
+}
+
+/**
+ * How the service treats its users, passed to it as environment: the organisation-wide messaging settings
+ * (`RETENTION_DAYS`, `MEMBERS_CLINICIANS_ONLY`, `BREAK_GLASS_MINUTES`), the directory mode, the banner and logoff.
+ */
+export interface ServiceMessagingSettings extends Pick<
+  MessagingConfig,
+  'retentionDays' | 'membersCliniciansOnly' | 'breakGlassMinutes'
+> {
+  readonly directoryMode: DirectoryMode;
+  readonly bannerText: string;
   /** Session idle timeout (pillar P14). @default 900 */
   readonly idleTimeoutSeconds?: number;
-  /** SNS platform applications for push; none configured disables push. @default - push off */
-  readonly platformApplicationArns?: { readonly apns?: string; readonly fcm?: string };
-  /** Where break-glass notices are published (`NOTIFY_MODE=sns`): the kit's ops topic, encrypted with `dataKey`. */
-  readonly opsTopic: sns.ITopic;
+}
+
+/** The data stores the service reaches by name (their stack creates them with fixed names: no cross-stack export). */
+export interface ServiceStores {
   /**
-   * The PHI bucket (SSE-KMS under `dataKey`, by name so no cross-stack export). The service presigns uploads and
-   * downloads of objects under `attachments/` and deletes them with every version; nothing else in the bucket.
+   * The PHI bucket (SSE-KMS under `dataKey`). The service presigns uploads and downloads of objects under
+   * `attachments/` and deletes them with every version; nothing else in the bucket.
    */
   readonly attachmentsBucketName: string;
-  /** The conversation-key table (`KEY_STORE_TABLE`, encrypted with `dataKey`), by name. */
+  /** The conversation-key table (`KEY_STORE_TABLE`, encrypted with `dataKey`). */
   readonly keyStoreTableName: string;
-  /** Organisation-wide settings passed to the service (`RETENTION_DAYS`, `MEMBERS_CLINICIANS_ONLY`, `BREAK_GLASS_MINUTES`). */
-  readonly messaging: Pick<MessagingConfig, 'retentionDays' | 'membersCliniciansOnly' | 'breakGlassMinutes'>;
+}
+
+export interface ServiceNotifications {
+  /** Where break-glass notices are published (`NOTIFY_MODE=sns`): the kit's ops topic, encrypted with `dataKey`. */
+  readonly opsTopic: sns.ITopic;
+  /** SNS platform applications for push; none configured disables push. @default - push off */
+  readonly platformApplicationArns?: { readonly apns?: string; readonly fcm?: string };
+}
+
+export interface MessagingServiceProps {
+  readonly capacity: ServiceCapacity;
+  readonly image: ServiceImage;
+  readonly network: ServiceNetwork;
+  /**
+   * Envelope-encryption key (`KMS_KEY_ID`); also the key of the DB secret, the PHI bucket, the key table and the
+   * ops topic.
+   */
+  readonly dataKey: kms.IKey;
+  readonly logs: ServiceLogs;
+  readonly database: ServiceDatabase;
+  readonly auth: ServiceAuthSettings;
+  readonly messaging: ServiceMessagingSettings;
+  readonly stores: ServiceStores;
+  readonly notifications: ServiceNotifications;
 }
 
 /** The only key prefix of the PHI bucket the service may touch. */
@@ -100,41 +143,56 @@ export class MessagingService extends Construct {
 
   constructor(scope: Construct, id: string, props: MessagingServiceProps) {
     super(scope, id);
-    const { account, region } = Stack.of(this);
-    const partition = partitionOf(region);
-    this.containerPort = props.containerPort ?? 8080;
-    const idleTimeoutSeconds = props.idleTimeoutSeconds ?? 900;
-    if (!Number.isInteger(idleTimeoutSeconds) || idleTimeoutSeconds < 1 || idleTimeoutSeconds > 900) {
-      throw new Error(`idleTimeoutSeconds: ${idleTimeoutSeconds} must be 1 to 900 (automatic logoff, pillar P14)`);
-    }
-    if (props.opsTopic.masterKey !== props.dataKey) {
-      // The task policy grants KMS use of the data key only; a topic under another key would refuse every publish.
-      throw new Error('opsTopic: must be encrypted with dataKey (the task may use no other KMS key)');
-    }
-    if (props.desiredCount < 2 || props.maxCount < props.desiredCount) {
-      throw new Error(
-        `desiredCount/maxCount: ${props.desiredCount}/${props.maxCount}; run at least 2 tasks and maxCount >= desiredCount`,
-      );
-    }
+    this.containerPort = props.network.containerPort ?? 8080;
+    const { idleTimeoutSeconds, databaseServiceUser } = checkedSettings(props);
 
     this.logGroup = new EncryptedLogGroup(this, 'LogGroup', {
-      encryptionKey: props.logsKey,
-      retentionDays: props.logRetentionDays,
+      encryptionKey: props.logs.key,
+      retentionDays: props.logs.retentionDays,
     });
-
-    const { image, repositoryArn } = this.resolveImage(props, partition);
-
-    // Confused-deputy guard on the task role, as the ECS task-role docs show. The execution role keeps the plain
-    // service trust: the agent assumes it to pull and log, and the docs give no such conditions for it.
-    const ecsTasksOfThisAccount = new iam.ServicePrincipal('ecs-tasks.amazonaws.com', {
-      conditions: {
-        ArnLike: { 'aws:SourceArn': `arn:${partition}:ecs:${region}:${account}:*` },
-        StringEquals: { 'aws:SourceAccount': account },
-      },
+    const { image, repositoryArn } = this.resolveImage(props.image);
+    const executionRole = this.createExecutionRole(props, repositoryArn);
+    const taskRole = this.createTaskRole(props, databaseServiceUser);
+    this.taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', {
+      networkMode: ecs.NetworkMode.AWS_VPC,
+      taskRole,
+      executionRole: executionRole.withoutPolicyUpdates(),
     });
+    this.addServiceContainer(props, image, this.environment(props, idleTimeoutSeconds, databaseServiceUser));
+    this.securityGroup = this.createSecurityGroup(props.network.vpc, props.database);
+    this.service = this.createService(props.capacity);
+  }
 
-    // CDK would add its own grants to the execution role as an inline DefaultPolicy; the managed policy below
-    // carries exactly the pull, log and secret permissions instead.
+  /** The container image, and the ECR repository the execution role may pull from (none for non-ECR images). */
+  private resolveImage(image: ServiceImage) {
+    if (image.imageUri) {
+      const ecrImage =
+        /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([\w.-]+)|@(sha256:[0-9a-f]{64}))$/;
+      const ecr = ecrImage.exec(image.imageUri);
+      if (!ecr) return { image: ecs.ContainerImage.fromRegistry(image.imageUri), repositoryArn: undefined };
+      const repositoryArn = `arn:${partitionOf(Stack.of(this).region)}:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`;
+      const repository = ecrRepo.Repository.fromRepositoryArn(this, 'ImageRepository', repositoryArn);
+      return { image: ecs.ContainerImage.fromEcrRepository(repository, ecr[4] ?? ecr[5]), repositoryArn };
+    }
+    const asset = new ecrAssets.DockerImageAsset(this, 'Image', {
+      directory: image.sourceDirectory,
+      // Keep the build context to what the Dockerfile needs (and the asset hash stable).
+      exclude: ['node_modules', 'dist', 'scratch', 'coverage', '.git', '*.log', '.env*'],
+      platform:
+        image.cpuArchitecture === ec2.InstanceArchitecture.ARM_64
+          ? ecrAssets.Platform.LINUX_ARM64
+          : ecrAssets.Platform.LINUX_AMD64,
+    });
+    return { image: ecs.ContainerImage.fromDockerImageAsset(asset), repositoryArn: asset.repository.repositoryArn };
+  }
+
+  /**
+   * The role the ECS agent uses to pull the image, write logs and read the DB secret. CDK would add its own grants to
+   * it as an inline DefaultPolicy; the managed policy here carries exactly those permissions instead.
+   */
+  private createExecutionRole(props: MessagingServiceProps, repositoryArn: string | undefined): iam.Role {
+    const { region } = Stack.of(this);
+    // The plain service trust: the agent assumes this role, and the ECS docs give no confused-deputy conditions for it.
     const executionRole = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
       description: 'Messaging service task execution: pull the image, write logs, read the DB secret',
@@ -148,7 +206,7 @@ export class MessagingService extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadDatabaseSecret',
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [props.databaseSecret.secretArn],
+        resources: [props.database.secret.secretArn],
       }),
       new iam.PolicyStatement({
         sid: 'DecryptDatabaseSecret',
@@ -184,20 +242,32 @@ export class MessagingService extends Construct {
           'image layers can be pulled only from the one service repository named in this policy.',
       );
     }
+    return executionRole;
+  }
 
-    const databaseServiceUser = props.databaseServiceUser ?? 'hmk_service';
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseServiceUser)) {
-      throw new Error(`databaseServiceUser: "${databaseServiceUser}" must be a lower-case Postgres role name`);
-    }
+  /**
+   * The role the service runs as: database login (IAM auth), envelope encryption, conversation keys, attachments,
+   * break-glass notices and push publishing, each scoped to the named resource.
+   */
+  private createTaskRole(props: MessagingServiceProps, databaseServiceUser: string): iam.Role {
+    const { account, region } = Stack.of(this);
+    const partition = partitionOf(region);
+    // Confused-deputy guard on the task role, as the ECS task-role docs show.
+    const ecsTasksOfThisAccount = new iam.ServicePrincipal('ecs-tasks.amazonaws.com', {
+      conditions: {
+        ArnLike: { 'aws:SourceArn': `arn:${partition}:ecs:${region}:${account}:*` },
+        StringEquals: { 'aws:SourceAccount': account },
+      },
+    });
     const taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: ecsTasksOfThisAccount,
       description:
         'Messaging service: database login (IAM auth), envelope encryption, conversation keys, attachments, ' +
         'break-glass notices and push publishing',
     });
-    const bucketArn = `arn:${partition}:s3:::${props.attachmentsBucketName}`;
+    const bucketArn = `arn:${partition}:s3:::${props.stores.attachmentsBucketName}`;
     const attachmentObjects = `${bucketArn}/${ATTACHMENTS_PREFIX}*`;
-    const keyTableArn = `arn:${partition}:dynamodb:${region}:${account}:table/${props.keyStoreTableName}`;
+    const keyTableArn = `arn:${partition}:dynamodb:${region}:${account}:table/${props.stores.keyStoreTableName}`;
     const taskStatements = [
       // Unconditioned, because the service calls KMS itself for envelope encryption. The same key encrypts the PHI
       // bucket (S3 generates and decrypts SSE-KMS data keys as the caller), the key table (DynamoDB decrypts its
@@ -231,7 +301,7 @@ export class MessagingService extends Construct {
       new iam.PolicyStatement({
         sid: 'PublishBreakGlassNotices',
         actions: ['sns:Publish'],
-        resources: [props.opsTopic.topicArn],
+        resources: [props.notifications.opsTopic.topicArn],
       }),
       // The serving pools log in as the non-owner service login with IAM database authentication tokens.
       // Written here rather than database.grantConnect(), which would add an inline policy to the task role.
@@ -239,11 +309,11 @@ export class MessagingService extends Construct {
         sid: 'ConnectAsServiceLogin',
         actions: ['rds-db:connect'],
         resources: [
-          `arn:${partition}:rds-db:${region}:${account}:dbuser:${props.databaseResourceId}/${databaseServiceUser}`,
+          `arn:${partition}:rds-db:${region}:${account}:dbuser:${props.database.resourceId}/${databaseServiceUser}`,
         ],
       }),
     ];
-    const platformApps = Object.values(props.platformApplicationArns ?? {}).filter((a): a is string => !!a);
+    const platformApps = platformApplicationsOf(props.notifications);
     const endpointArns = platformApps.map(endpointArnPattern);
     if (platformApps.length > 0) {
       taskStatements.push(
@@ -280,58 +350,68 @@ export class MessagingService extends Construct {
           'platform application; payloads carry ids and a generic text only (no PHI).',
       );
     }
+    return taskRole;
+  }
 
-    this.taskDefinition = new ecs.Ec2TaskDefinition(this, 'TaskDefinition', {
-      networkMode: ecs.NetworkMode.AWS_VPC,
-      taskRole,
-      executionRole: executionRole.withoutPolicyUpdates(),
-    });
-
-    const push = props.platformApplicationArns ?? {};
-    const environment: Record<string, string> = {
+  /** The service's environment: only non-secret settings (endpoints, ids, banner, modes). */
+  private environment(
+    props: MessagingServiceProps,
+    idleTimeoutSeconds: number,
+    databaseServiceUser: string,
+  ): Record<string, string> {
+    const { auth, database, messaging, stores, notifications } = props;
+    const push = notifications.platformApplicationArns ?? {};
+    return {
       NODE_ENV: 'production',
       PORT: String(this.containerPort),
       LOG_LEVEL: 'info',
-      AWS_REGION: region,
+      AWS_REGION: Stack.of(this).region,
       KMS_KEY_ID: props.dataKey.keyArn,
-      AUTH_ISSUER: props.auth.issuer,
-      AUTH_JWKS_URI: props.auth.jwksUri,
-      AUTH_AUDIENCE: props.auth.audience,
+      AUTH_ISSUER: auth.issuer,
+      AUTH_JWKS_URI: auth.jwksUri,
+      AUTH_AUDIENCE: auth.audience,
       IDLE_TIMEOUT_SECONDS: String(idleTimeoutSeconds),
-      DIRECTORY_MODE: props.directoryMode,
-      BANNER_TEXT: props.bannerText,
-      TRUST_PROXY: props.trustedProxyCidr,
-      DB_HOST: props.database.dbInstanceEndpointAddress,
-      DB_PORT: String(props.databasePort),
-      DB_NAME: props.databaseName,
+      DIRECTORY_MODE: messaging.directoryMode,
+      BANNER_TEXT: messaging.bannerText,
+      TRUST_PROXY: props.network.trustedProxyCidr,
+      DB_HOST: database.instance.dbInstanceEndpointAddress,
+      DB_PORT: String(database.port),
+      DB_NAME: database.name,
       DB_SSL: 'verify-full',
       // Serving login: never the owner. IAM tokens are signed for AWS_REGION (set above).
       DB_SERVICE_USER: databaseServiceUser,
       DB_IAM_AUTH: 'true',
       MIGRATE_ON_START: 'true',
-      PUSH_MODE: platformApps.length > 0 ? 'sns' : 'disabled',
+      PUSH_MODE: platformApplicationsOf(notifications).length > 0 ? 'sns' : 'disabled',
       ...(push.apns ? { SNS_APNS_PLATFORM_APPLICATION_ARN: push.apns } : {}),
       ...(push.fcm ? { SNS_FCM_PLATFORM_APPLICATION_ARN: push.fcm } : {}),
       // Conversation keys outside the database, so deleting one crypto-shreds its messages in every DB backup.
       KEY_STORE: 'dynamodb',
-      KEY_STORE_TABLE: props.keyStoreTableName,
+      KEY_STORE_TABLE: stores.keyStoreTableName,
       ATTACHMENTS_MODE: 's3',
-      ATTACHMENTS_BUCKET: props.attachmentsBucketName,
+      ATTACHMENTS_BUCKET: stores.attachmentsBucketName,
       // Signed into every presigned upload; the bucket policy refuses any other key.
       ATTACHMENTS_KMS_KEY_ID: props.dataKey.keyArn,
       NOTIFY_MODE: 'sns',
-      OPS_TOPIC_ARN: props.opsTopic.topicArn,
-      RETENTION_DAYS: String(props.messaging.retentionDays),
-      MEMBERS_CLINICIANS_ONLY: String(props.messaging.membersCliniciansOnly),
-      BREAK_GLASS_MINUTES: String(props.messaging.breakGlassMinutes),
+      OPS_TOPIC_ARN: notifications.opsTopic.topicArn,
+      RETENTION_DAYS: String(messaging.retentionDays),
+      MEMBERS_CLINICIANS_ONLY: String(messaging.membersCliniciansOnly),
+      BREAK_GLASS_MINUTES: String(messaging.breakGlassMinutes),
     };
+  }
 
+  /** The service container: read-only root, non-root user, no capabilities, DB credentials as ECS secrets. */
+  private addServiceContainer(
+    props: MessagingServiceProps,
+    image: ecs.ContainerImage,
+    environment: Record<string, string>,
+  ): void {
     // Imported by ARN without its key: a grant through the key object would write this stack's role into the
-    // Keys stack's key policy (a cross-stack cycle). The execution policy above carries secret and key access.
+    // Keys stack's key policy (a cross-stack cycle). The execution policy carries secret and key access.
     const dbSecret = secretsmanager.Secret.fromSecretCompleteArn(
       this,
       'DatabaseSecret',
-      props.databaseSecret.secretArn,
+      props.database.secret.secretArn,
     );
 
     const linuxParameters = new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true });
@@ -345,8 +425,8 @@ export class MessagingService extends Construct {
 
     this.taskDefinition.addContainer('Service', {
       image,
-      cpu: props.cpuUnits,
-      memoryLimitMiB: props.memoryMiB,
+      cpu: props.capacity.cpuUnits,
+      memoryLimitMiB: props.capacity.memoryMiB,
       essential: true,
       readonlyRootFilesystem: true,
       user: SERVICE_USER,
@@ -382,26 +462,33 @@ export class MessagingService extends Construct {
       'The container environment holds only non-secret settings (endpoints, ids, banner, modes); the database ' +
         'credentials come from the RDS-managed Secrets Manager secret via ECS secrets, never as plain values.',
     );
+  }
 
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
+  /** Tasks reach only HTTPS and the database; the load balancer's target group adds the only inbound rule. */
+  private createSecurityGroup(vpc: ec2.IVpc, database: ServiceDatabase): ec2.SecurityGroup {
+    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
       description: 'Messaging service tasks: inbound only from the load balancer; outbound to the DB and HTTPS',
       allowAllOutbound: false,
     });
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs and the JWKS URL');
+    securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs and the JWKS URL');
     // Initiated from this side so CDK puts the DB security group's ingress rule in this stack (no cycle).
     // The concrete port keeps the rules readable for the nag rules (the DB's own port is a cross-stack token).
-    this.securityGroup.connections.allowTo(
-      props.database,
-      ec2.Port.tcp(props.databasePort),
+    securityGroup.connections.allowTo(
+      database.instance,
+      ec2.Port.tcp(database.port),
       'Messaging service tasks to the database',
     );
+    return securityGroup;
+  }
 
-    this.service = new ecs.Ec2Service(this, 'Resource', {
-      cluster: props.cluster,
+  /** The ECS service: tasks spread over zones and hosts, rolled back on failure, scaled on CPU. */
+  private createService(capacity: ServiceCapacity): ecs.Ec2Service {
+    const service = new ecs.Ec2Service(this, 'Resource', {
+      cluster: capacity.cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: props.desiredCount,
-      capacityProviderStrategies: [{ capacityProvider: props.capacityProviderName, weight: 1 }],
+      desiredCount: capacity.desiredCount,
+      capacityProviderStrategies: [{ capacityProvider: capacity.capacityProviderName, weight: 1 }],
       placementStrategies: [
         ecs.PlacementStrategy.spreadAcross(ecs.BuiltInAttributes.AVAILABILITY_ZONE),
         ecs.PlacementStrategy.spreadAcrossInstances(),
@@ -417,40 +504,47 @@ export class MessagingService extends Construct {
       enableECSManagedTags: true,
       healthCheckGracePeriod: Duration.seconds(90),
     });
-
-    const scaling = this.service.autoScaleTaskCount({
-      minCapacity: props.desiredCount,
-      maxCapacity: props.maxCount,
+    const scaling = service.autoScaleTaskCount({
+      minCapacity: capacity.desiredCount,
+      maxCapacity: capacity.maxCount,
     });
     scaling.scaleOnCpuUtilization('CpuScaling', {
       targetUtilizationPercent: 60,
       scaleInCooldown: Duration.minutes(5),
       scaleOutCooldown: Duration.minutes(1),
     });
+    return service;
   }
+}
 
-  /** The container image, and the ECR repository the execution role may pull from (none for non-ECR images). */
-  private resolveImage(props: MessagingServiceProps, partition: string) {
-    if (props.imageUri) {
-      const ecrImage =
-        /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)(?::([\w.-]+)|@(sha256:[0-9a-f]{64}))$/;
-      const ecr = ecrImage.exec(props.imageUri);
-      if (!ecr) return { image: ecs.ContainerImage.fromRegistry(props.imageUri), repositoryArn: undefined };
-      const repositoryArn = `arn:${partition}:ecr:${ecr[2]}:${ecr[1]}:repository/${ecr[3]}`;
-      const repository = ecrRepo.Repository.fromRepositoryArn(this, 'ImageRepository', repositoryArn);
-      return { image: ecs.ContainerImage.fromEcrRepository(repository, ecr[4] ?? ecr[5]), repositoryArn };
-    }
-    const asset = new ecrAssets.DockerImageAsset(this, 'Image', {
-      directory: props.sourceDirectory,
-      // Keep the build context to what the Dockerfile needs (and the asset hash stable).
-      exclude: ['node_modules', 'dist', 'scratch', 'coverage', '.git', '*.log', '.env*'],
-      platform:
-        props.cpuArchitecture === ec2.InstanceArchitecture.ARM_64
-          ? ecrAssets.Platform.LINUX_ARM64
-          : ecrAssets.Platform.LINUX_AMD64,
-    });
-    return { image: ecs.ContainerImage.fromDockerImageAsset(asset), repositoryArn: asset.repository.repositoryArn };
+/** Checks what the prop types cannot (ranges, the topic's key, the login name); returns the settings with defaults. */
+function checkedSettings(props: MessagingServiceProps) {
+  const idleTimeoutSeconds = props.messaging.idleTimeoutSeconds ?? 900;
+  if (!Number.isInteger(idleTimeoutSeconds) || idleTimeoutSeconds < 1 || idleTimeoutSeconds > 900) {
+    throw new Error(
+      `messaging.idleTimeoutSeconds: ${idleTimeoutSeconds} must be 1 to 900 (automatic logoff, pillar P14)`,
+    );
   }
+  if (props.notifications.opsTopic.masterKey !== props.dataKey) {
+    // The task policy grants KMS use of the data key only; a topic under another key would refuse every publish.
+    throw new Error('notifications.opsTopic: must be encrypted with dataKey (the task may use no other KMS key)');
+  }
+  const { desiredCount, maxCount } = props.capacity;
+  if (desiredCount < 2 || maxCount < desiredCount) {
+    throw new Error(
+      `capacity.desiredCount/maxCount: ${desiredCount}/${maxCount}; run at least 2 tasks and maxCount >= desiredCount`,
+    );
+  }
+  const databaseServiceUser = props.database.serviceUser ?? 'hmk_service';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseServiceUser)) {
+    throw new Error(`database.serviceUser: "${databaseServiceUser}" must be a lower-case Postgres role name`);
+  }
+  return { idleTimeoutSeconds, databaseServiceUser };
+}
+
+/** The configured push platform applications (APNs, FCM); none means push is off. */
+function platformApplicationsOf(notifications: ServiceNotifications): string[] {
+  return Object.values(notifications.platformApplicationArns ?? {}).filter((a): a is string => !!a);
 }
 
 /** The non-root user of service/Dockerfile (node's `node` user). */

@@ -64,39 +64,48 @@ export class ServiceStack extends KitStack {
     const userPool = identity.userPool;
     const issuer = userPool.userPoolProviderUrl;
     this.messagingService = new MessagingService(this, 'MessagingService', {
-      cluster: this.containerCluster.cluster,
-      capacityProviderName: this.containerCluster.capacityProvider.capacityProviderName,
-      vpc: props.vpc,
-      sourceDirectory: props.serviceSourceDirectory ?? path.join(__dirname, '..', 'service'),
-      imageUri: svc.imageUri,
-      cpuArchitecture: new ec2.InstanceType(svc.instanceType).architecture,
-      cpuUnits: svc.cpuUnits,
-      memoryMiB: svc.memoryMiB,
-      desiredCount: svc.desiredCount,
-      maxCount: svc.maxCount,
+      capacity: {
+        cluster: this.containerCluster.cluster,
+        capacityProviderName: this.containerCluster.capacityProvider.capacityProviderName,
+        cpuUnits: svc.cpuUnits,
+        memoryMiB: svc.memoryMiB,
+        desiredCount: svc.desiredCount,
+        maxCount: svc.maxCount,
+      },
+      image: {
+        sourceDirectory: props.serviceSourceDirectory ?? path.join(__dirname, '..', 'service'),
+        imageUri: svc.imageUri,
+        cpuArchitecture: new ec2.InstanceType(svc.instanceType).architecture,
+      },
+      network: {
+        vpc: props.vpc,
+        // The ALB is the only proxy, and it lives inside the VPC.
+        trustedProxyCidr: config.vpcCidr,
+      },
       dataKey: keys.dataKey,
-      logsKey: keys.logsKey,
-      logRetentionDays: config.logRetentionDays,
-      database: props.database,
-      databaseResourceId: databaseResourceId(props.database),
-      databaseSecret: props.databaseSecret,
-      databaseName: config.database.databaseName,
-      databasePort: config.database.port,
+      logs: { key: keys.logsKey, retentionDays: config.logRetentionDays },
+      database: {
+        instance: props.database,
+        resourceId: databaseResourceId(props.database),
+        secret: props.databaseSecret,
+        name: config.database.databaseName,
+        port: config.database.port,
+      },
       auth: {
         issuer,
         jwksUri: `${issuer}/.well-known/jwks.json`,
         audience: identity.userPoolClient.userPoolClientId,
       },
-      directoryMode: config.directoryMode,
-      bannerText: svc.bannerText,
-      // The ALB is the only proxy, and it lives inside the VPC.
-      trustedProxyCidr: config.vpcCidr,
-      platformApplicationArns: identity.platformApplicationArns,
-      opsTopic: props.opsTopic,
+      messaging: {
+        retentionDays: config.messaging.retentionDays,
+        membersCliniciansOnly: config.messaging.membersCliniciansOnly,
+        breakGlassMinutes: config.messaging.breakGlassMinutes,
+        directoryMode: config.directoryMode,
+        bannerText: svc.bannerText,
+      },
       // By name: the Data stack creates both with these fixed names.
-      attachmentsBucketName: names.phiBucketName,
-      keyStoreTableName: names.keyTableName,
-      messaging: config.messaging,
+      stores: { attachmentsBucketName: names.phiBucketName, keyStoreTableName: names.keyTableName },
+      notifications: { opsTopic: props.opsTopic, platformApplicationArns: identity.platformApplicationArns },
     });
 
     this.containerCluster.addCapacityDependency(this.messagingService.service);

@@ -475,38 +475,42 @@ describe('ServiceStack', () => {
       const stack = kit.service;
       const { dataKey, logsKey } = kit.keys.keys;
       const props = (opsTopic: sns.ITopic): MessagingServiceProps => ({
-        cluster: stack.containerCluster.cluster,
-        capacityProviderName: 'cp',
-        vpc: kit.network.vpc,
-        sourceDirectory: '.',
-        imageUri: IMAGE_URI,
-        cpuUnits: 512,
-        memoryMiB: 1024,
-        desiredCount: 2,
-        maxCount: 2,
+        capacity: {
+          cluster: stack.containerCluster.cluster,
+          capacityProviderName: 'cp',
+          cpuUnits: 512,
+          memoryMiB: 1024,
+          desiredCount: 2,
+          maxCount: 2,
+        },
+        image: { sourceDirectory: '.', imageUri: IMAGE_URI },
+        network: { vpc: kit.network.vpc, trustedProxyCidr: '10.40.0.0/16' },
         dataKey,
-        logsKey,
-        logRetentionDays: 731,
-        database: kit.data.database,
-        databaseResourceId: 'db-ABC',
-        databaseSecret: kit.data.databaseSecret,
-        databaseName: 'messaging',
-        databasePort: 5532,
+        logs: { key: logsKey, retentionDays: 731 },
+        database: {
+          instance: kit.data.database,
+          resourceId: 'db-ABC',
+          secret: kit.data.databaseSecret,
+          name: 'messaging',
+          port: 5532,
+        },
         auth: { issuer: 'https://issuer.example', jwksUri: 'https://issuer.example/jwks', audience: 'app' },
-        directoryMode: 'enterprise',
-        bannerText: 'banner',
-        trustedProxyCidr: '10.40.0.0/16',
-        opsTopic,
-        attachmentsBucketName: 'bucket',
-        keyStoreTableName: 'table',
-        messaging: { retentionDays: 0, membersCliniciansOnly: false, breakGlassMinutes: 60 },
+        messaging: {
+          retentionDays: 0,
+          membersCliniciansOnly: false,
+          breakGlassMinutes: 60,
+          directoryMode: 'enterprise',
+          bannerText: 'banner',
+        },
+        stores: { attachmentsBucketName: 'bucket', keyStoreTableName: 'table' },
+        notifications: { opsTopic },
       });
       const otherKey = new sns.Topic(stack, 'OtherKeyTopic', { masterKey: logsKey });
       const plain = new sns.Topic(stack, 'PlainTopic');
       expect(() => new MessagingService(stack, 'OtherKey', props(otherKey))).toThrow(
-        /^opsTopic: must be encrypted with dataKey/,
+        /^notifications\.opsTopic: must be encrypted with dataKey/,
       );
-      expect(() => new MessagingService(stack, 'Plain', props(plain))).toThrow(/^opsTopic: /);
+      expect(() => new MessagingService(stack, 'Plain', props(plain))).toThrow(/^notifications\.opsTopic: /);
       expect(() => new MessagingService(stack, 'Same', props(kit.audit.opsTopic))).not.toThrow();
     });
 
