@@ -112,10 +112,13 @@ CREATE INDEX push_outbox_pending_idx ON hmk.push_outbox (next_attempt_at) WHERE 
 
 -- Idle-logoff bookkeeping (P14), one row per token session (origin_jti or jti).
 CREATE TABLE hmk.sessions (
-  session_id text PRIMARY KEY,
-  user_id    uuid NOT NULL,
-  started_at timestamptz NOT NULL DEFAULT now(),
-  last_seen  timestamptz NOT NULL DEFAULT now()
+  session_id   text PRIMARY KEY,
+  user_id      uuid NOT NULL,
+  started_at   timestamptz NOT NULL DEFAULT now(),
+  last_seen    timestamptz NOT NULL DEFAULT now(),
+  -- The idle timeout in force when the session was last active: the session expires at last_seen + this, on every
+  -- instance, whatever each instance's own IDLE_TIMEOUT_SECONDS (so one expired on one is expired on all).
+  idle_seconds int NOT NULL CHECK (idle_seconds > 0)
 );
 
 -- ---------------------------------------------------------------------------------------------
@@ -272,40 +275,60 @@ GRANT SELECT, UPDATE ON hmk.push_outbox TO hmk_push;
 -- ---------------------------------------------------------------------------------------------
 -- Operations that need to see rows the caller cannot see yet. Each one acts only for hmk.user_id().
 
--- Idle logoff: refuse a session idle for longer than the timeout, and a closed account (one primary-key probe per
--- request); touch last_seen at most every few seconds so concurrent requests of one session do not serialise on
--- its row.
-CREATE FUNCTION hmk.begin_request(p_user uuid, p_session text, p_idle_seconds int) RETURNS void
+-- Opens a request: the acting user and roles for this transaction, and the checks every request passes.
+--  * Roles (P07, from the token's cognito:groups), which hmk.roles() and hmk.has_role() (004) read.
+--  * A closed account is refused (one primary-key probe per request); so is a user not in the directory, except on
+--    the requests that register or read the session (p_unregistered_ok).
+--  * Idle logoff (P14): a session idle for longer than the timeout stored with it is refused. The stored timeout is
+--    the one in force at its last activity, so instances with different settings agree on when it expired, and an
+--    expired session is never touched again. last_seen is touched at most every few seconds so concurrent requests
+--    of one session do not serialise on its row.
+CREATE FUNCTION hmk.begin_request(p_user uuid, p_session text, p_idle_seconds int, p_roles text[],
+                                  p_unregistered_ok boolean) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER AS $$
 DECLARE
+  registered boolean;
+  closed timestamptz;
   seen timestamptz;
-  idle interval := make_interval(secs => p_idle_seconds);
-BEGIN
-  PERFORM set_config('hmk.user_id', p_user::text, true);
-  IF EXISTS (SELECT 1 FROM hmk.contacts c WHERE c.id = p_user AND c.closed_at IS NOT NULL) THEN
-    RAISE EXCEPTION 'account closed' USING ERRCODE = 'HM401';
-  END IF;
-  SELECT last_seen INTO seen FROM hmk.sessions WHERE session_id = p_session;
-  IF NOT FOUND THEN
-    INSERT INTO hmk.sessions (session_id, user_id) VALUES (p_session, p_user) ON CONFLICT DO NOTHING;
-  ELSIF seen < now() - idle THEN
-    RAISE EXCEPTION 'session expired due to inactivity' USING ERRCODE = 'HM401';
-  ELSIF seen < now() - least(interval '5 seconds', idle / 10) THEN
-    UPDATE hmk.sessions SET last_seen = now() WHERE session_id = p_session AND last_seen < now() - least(interval '5 seconds', idle / 10);
-  END IF;
-END $$;
-
--- The same with the caller's roles (P07, from the token's cognito:groups), which hmk.roles() and hmk.has_role()
--- (004) read for the rest of the transaction.
-CREATE FUNCTION hmk.begin_request(p_user uuid, p_session text, p_idle_seconds int, p_roles text[])
-RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
+  timeout int;
+  touch_after interval := least(interval '5 seconds', make_interval(secs => p_idle_seconds) / 10);
 BEGIN
   IF EXISTS (SELECT 1 FROM unnest(p_roles) r WHERE r NOT IN ('member', 'clinician', 'admin', 'auditor')) THEN
     RAISE EXCEPTION 'unknown role' USING ERRCODE = 'HM400';
   END IF;
-  PERFORM hmk.begin_request(p_user, p_session, p_idle_seconds);
+  PERFORM set_config('hmk.user_id', p_user::text, true);
   PERFORM set_config('hmk.roles', array_to_string(p_roles, ','), true);
+  SELECT true, c.closed_at INTO registered, closed FROM hmk.contacts c WHERE c.id = p_user;
+  IF closed IS NOT NULL THEN
+    RAISE EXCEPTION 'account closed' USING ERRCODE = 'HM401';
+  END IF;
+  SELECT s.last_seen, s.idle_seconds INTO seen, timeout FROM hmk.sessions s WHERE s.session_id = p_session;
+  IF NOT FOUND THEN
+    INSERT INTO hmk.sessions (session_id, user_id, idle_seconds) VALUES (p_session, p_user, p_idle_seconds)
+    ON CONFLICT DO NOTHING;
+  ELSIF seen < now() - make_interval(secs => timeout) THEN
+    RAISE EXCEPTION 'session expired due to inactivity' USING ERRCODE = 'HM401';
+  ELSIF seen < now() - touch_after THEN
+    UPDATE hmk.sessions SET last_seen = now(), idle_seconds = p_idle_seconds
+     WHERE session_id = p_session AND last_seen < now() - touch_after;
+  END IF;
+  -- Authorisation after authentication: an idle or closed session is a 401 whether registered or not.
+  IF registered IS NULL AND NOT p_unregistered_ok THEN
+    RAISE EXCEPTION 'you are not in the directory yet: register first with PUT /v1/contacts/me' USING ERRCODE = 'HM403';
+  END IF;
 END $$;
+
+-- The same for a registered user (every request but registration and the session read).
+CREATE FUNCTION hmk.begin_request(p_user uuid, p_session text, p_idle_seconds int, p_roles text[]) RETURNS void
+LANGUAGE sql SECURITY DEFINER AS $$
+  SELECT hmk.begin_request(p_user, p_session, p_idle_seconds, p_roles, false)
+$$;
+
+-- The same without roles (hmk.send_message, on the group-commit send path).
+CREATE FUNCTION hmk.begin_request(p_user uuid, p_session text, p_idle_seconds int) RETURNS void
+LANGUAGE sql SECURITY DEFINER AS $$
+  SELECT hmk.begin_request(p_user, p_session, p_idle_seconds, '{}'::text[], false)
+$$;
 
 -- Registers a device for the acting user; a token moving to a new user leaves the old user.
 CREATE FUNCTION hmk.register_device(p_platform text, p_token_hash bytea, p_endpoint_arn text)
@@ -388,6 +411,7 @@ END $$;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA hmk FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hmk.user_id(), hmk.my_conversation_ids(), hmk.audit_field(text) TO hmk_app, hmk_push;
 GRANT EXECUTE ON FUNCTION hmk.begin_request(uuid, text, int), hmk.begin_request(uuid, text, int, text[]),
+  hmk.begin_request(uuid, text, int, text[], boolean),
   hmk.register_device(text, bytea, text), hmk.audit(text, text[], inet, text, text, int, text),
   hmk.send_message(uuid, text, int, uuid, text, text, bytea, bytea, bytea, inet, text, text),
   hmk.send_messages(int, uuid[], text[], uuid[], text[], text[], bytea[], bytea[], bytea[], inet[], text[], text[])

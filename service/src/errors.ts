@@ -67,6 +67,8 @@ function fromPg(code: string, message: string): ErrorReply | undefined {
       return reply(400, message);
     case 'HM401':
       return reply(401, message);
+    case 'HM403':
+      return reply(403, message); // e.g. "register first with PUT /v1/contacts/me"
     case 'HM404':
       return reply(404, message); // raised by our functions, e.g. "conversation not found"
     case '42501':

@@ -3,7 +3,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startLocalIssuer, type LocalIssuer } from '../src/dev/local-issuer.js';
-import { createHarness, type Harness } from './helpers.js';
+import { startService } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { baseEnv, createHarness, TEST_SERVICE_PASSWORD, type Harness } from './helpers.js';
 
 let h: Harness;
 let rogue: LocalIssuer;
@@ -166,4 +168,63 @@ test('every documented route refuses a request without a valid token', async () 
   assert.ok(authenticated >= 30, `${authenticated} authenticated operations`);
   assert.equal(checked, authenticated * 2, 'every authenticated operation, two bad tokens each');
   assert.deepEqual(failures, []);
+});
+
+test('only access tokens are accepted: an ID token (token_use "id") is refused, naming the fix', async () => {
+  const id = await session(h.issuer.mint({ tokenUse: 'id' }));
+  assert.equal(id.status, 401);
+  assert.match(id.json.message, /access token.*not the ID token/);
+  assert.equal((await session(h.issuer.mint({ tokenUse: 'refresh' }))).status, 401);
+  assert.equal((await session(h.issuer.mint())).status, 200, 'the issuer mints access tokens by default');
+});
+
+test('a user not in the directory may register and read the session, and nothing else until registered', async () => {
+  const token = h.issuer.mint({ username: 'not-yet-registered' });
+  const checks: [string, string, unknown?][] = [
+    ['GET', '/v1/conversations'],
+    ['GET', '/v1/contacts'],
+    ['GET', '/v1/devices'],
+    ['POST', '/v1/conversations', { participantIds: [randomUUID()] }],
+  ];
+  for (const [method, url, body] of checks) {
+    const r = await h.request(method, url, { token, body });
+    assert.equal(r.status, 403, `${method} ${url}`);
+    assert.match(r.json.message, /register first with PUT \/v1\/contacts\/me/, `${method} ${url}`);
+  }
+  assert.equal((await session(token)).status, 200, 'the session can be read before registering');
+  assert.equal((await h.request('PUT', '/v1/contacts/me', { token, body: {} })).status, 200);
+  assert.equal((await h.request('GET', '/v1/conversations', { token })).status, 200, 'registered: allowed');
+});
+
+test('an idle session expired on one instance stays expired on another with a longer timeout', async () => {
+  // Two services on one database: this file's (900 s) and one with a 60 s timeout.
+  const shortConfig = loadConfig({
+    ...baseEnv(h.dbUrl, h.issuer),
+    IDLE_TIMEOUT_SECONDS: '60',
+    DB_SERVICE_PASSWORD: TEST_SERVICE_PASSWORD,
+  });
+  const short = await startService(shortConfig, {
+    keyProvider: h.keyring,
+    push: h.sink,
+    logStream: { write: () => true } as never,
+  });
+  try {
+    const sessionId = randomUUID();
+    const token = h.issuer.mint({ username: 'two-instances', jti: sessionId });
+    const onShort = () =>
+      short.app.inject({ method: 'GET', url: '/v1/session', headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await onShort()).statusCode, 200, 'the session starts on the 60 s instance');
+    const db = await h.owner();
+    // Two minutes idle: past the 60 s the session was last active under, within the other instance's 900 s.
+    await db.query("UPDATE hmk.sessions SET last_seen = now() - interval '120 seconds' WHERE session_id = $1", [
+      sessionId,
+    ]);
+    assert.equal((await onShort()).statusCode, 401, 'expired on the 60 s instance');
+    const other = await session(token);
+    assert.equal(other.status, 401, 'and on the 900 s instance too');
+    assert.match(other.json.message, /expired due to inactivity/);
+    assert.equal((await onShort()).statusCode, 401, 'still expired');
+  } finally {
+    await short.close();
+  }
 });

@@ -17,7 +17,7 @@ export interface Identity {
   sessionId: string;
 }
 
-export type AuthFailure = 'missing' | 'invalid' | 'expired' | 'audience' | 'claims';
+export type AuthFailure = 'missing' | 'invalid' | 'expired' | 'audience' | 'claims' | 'token_use';
 
 export class AuthError extends Error {
   constructor(
@@ -47,6 +47,7 @@ function audienceOf(payload: JwtPayload): string[] {
 }
 
 class AudienceError extends Error {}
+class TokenUseError extends Error {}
 
 export function createTokenVerifier(auth: Config['auth']) {
   const fetcher = auth.jwksUri.startsWith('http:') ? loopbackHttpFetcher : new SimpleFetcher();
@@ -57,6 +58,9 @@ export function createTokenVerifier(auth: Config['auth']) {
       audience: null, // checked below, so client_id counts too
       customJwtCheck: ({ payload }) => {
         if (!audienceOf(payload).some((a) => auth.audience.includes(a))) throw new AudienceError();
+        // Only access tokens authorise API calls; an ID token (token_use "id") describes the user to the app. (The
+        // generic verifier has no tokenUse option; CognitoJwtVerifier's checks the same claim.)
+        if (payload.token_use !== 'access') throw new TokenUseError();
       },
     },
     { jwksCache: new SimpleJwksCache({ fetcher }) },
@@ -71,6 +75,12 @@ export function createTokenVerifier(auth: Config['auth']) {
     } catch (err) {
       if (err instanceof JwtExpiredError) throw new AuthError('expired', 'token expired');
       if (err instanceof AudienceError) throw new AuthError('audience', 'token audience not accepted');
+      if (err instanceof TokenUseError) {
+        throw new AuthError(
+          'token_use',
+          'not an access token: send the access token (token_use "access"), not the ID token',
+        );
+      }
       throw new AuthError('invalid', 'invalid token');
     }
     const username = payload['cognito:username'] ?? payload.username ?? payload.preferred_username;

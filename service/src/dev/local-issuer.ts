@@ -15,6 +15,8 @@ export interface TokenClaims {
   jti?: string;
   originJti?: string;
   expiresInSeconds?: number;
+  /** token_use; 'access' (what the service accepts) unless a test wants an ID token. */
+  tokenUse?: string;
   extra?: Record<string, unknown>;
 }
 
@@ -37,7 +39,9 @@ export function signToken(
     exp: now + (c.expiresInSeconds ?? 3600),
     jti: c.jti ?? randomUUID(),
     ...(c.originJti ? { origin_jti: c.originJti } : {}),
-    ...(c.clientId ? { client_id: c.clientId, token_use: 'access' } : { aud: c.aud ?? audience, token_use: 'id' }),
+    // Access tokens, as Cognito issues them: the app client in client_id (or aud, as other issuers put it).
+    ...(c.aud !== undefined ? { aud: c.aud } : { client_id: c.clientId ?? audience }),
+    token_use: c.tokenUse ?? 'access',
     ...c.extra,
   };
   const input = `${b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }))}.${b64url(JSON.stringify(payload))}`;

@@ -49,7 +49,7 @@ export async function contactRoutes(
   app.put<{ Body: { displayName?: string | null } }>(
     '/v1/contacts/me',
     {
-      config: { action: 'contact.upsert' },
+      config: { action: 'contact.upsert', unregistered: true },
       schema: {
         summary: 'Register or update my directory entry (the username comes from the token)',
         body: {

@@ -41,6 +41,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Audit action name, e.g. "message.send". */
     action?: string;
+    /** true for the routes a signed-in user not yet in the directory may call (register, read the session). */
+    unregistered?: boolean;
     /** false for the few routes that need no token (health, OpenAPI). */
     auth?: boolean;
   }
@@ -96,9 +98,18 @@ function pathTargets(req: FastifyRequest): string[] {
 export function createActions(deps: AppDeps) {
   const idle = deps.config.idleTimeoutSeconds;
 
-  /** Opens the request transaction: sets the acting user and roles, and refuses idle sessions. */
-  async function beginRequest(c: pg.PoolClient, who: Identity): Promise<void> {
-    await c.query('SELECT hmk.begin_request($1, $2, $3, $4)', [who.userId, who.sessionId, idle, who.roles]);
+  /**
+   * Opens the request transaction: sets the acting user and roles, and refuses idle sessions, closed accounts and
+   * (unless `unregisteredOk`) users not in the directory yet.
+   */
+  async function beginRequest(c: pg.PoolClient, who: Identity, unregisteredOk = false): Promise<void> {
+    await c.query('SELECT hmk.begin_request($1, $2, $3, $4, $5)', [
+      who.userId,
+      who.sessionId,
+      idle,
+      who.roles,
+      unregisteredOk,
+    ]);
   }
 
   async function act<T>(
@@ -108,7 +119,7 @@ export function createActions(deps: AppDeps) {
   ): Promise<T> {
     const who = identityOf(req);
     const result = await withTransaction(deps.pool, async (c) => {
-      await beginRequest(c, who);
+      await beginRequest(c, who, req.routeOptions.config?.unregistered === true);
       const out = await fn(c, who);
       const entry = auditEntry(req, status, out.targets);
       await writeAudit(c, {

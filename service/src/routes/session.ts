@@ -9,7 +9,7 @@ export async function sessionRoutes(
   app.get(
     '/v1/session',
     {
-      config: { action: 'session.read' },
+      config: { action: 'session.read', unregistered: true },
       schema: {
         summary: 'The signed-in user, the warning banner (P15) and the idle timeout (P14)',
         response: {
