@@ -71,6 +71,10 @@ export interface Config {
    * closes. 0 writes one row per refusal.
    */
   auditRefusalWindowSeconds: number;
+  /** Whole request (headers and body) must arrive within this (REQUEST_TIMEOUT_SECONDS), else 408 and closed. */
+  requestTimeoutSeconds: number;
+  /** Headers must arrive within this (HEADERS_TIMEOUT_SECONDS); at most the request timeout. */
+  headersTimeoutSeconds: number;
   /** KMS key for envelope encryption; undefined selects the local keyring (never in production). */
   kmsKeyId?: string;
   /** 32-byte base64 master key for the local keyring; random per process when unset. */
@@ -393,6 +397,14 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const rateLimitPerMinute = int(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000);
+  const requestTimeoutSeconds = int(env, 'REQUEST_TIMEOUT_SECONDS', 30, 1, 600);
+  const headersTimeoutSeconds = int(env, 'HEADERS_TIMEOUT_SECONDS', Math.min(10, requestTimeoutSeconds), 1, 600);
+  if (headersTimeoutSeconds > requestTimeoutSeconds) {
+    throw new ConfigError(
+      'HEADERS_TIMEOUT_SECONDS',
+      `must not exceed REQUEST_TIMEOUT_SECONDS (${requestTimeoutSeconds}); lower it or raise REQUEST_TIMEOUT_SECONDS`,
+    );
+  }
 
   return {
     production,
@@ -430,6 +442,8 @@ export function loadConfig(env: Env = process.env): Config {
       10_000_000,
     ),
     auditRefusalWindowSeconds: int(env, 'AUDIT_REFUSAL_WINDOW_SECONDS', 60, 0, 3600),
+    requestTimeoutSeconds,
+    headersTimeoutSeconds,
     kmsKeyId,
     localMasterKey,
     dataKeyMaxAgeSeconds: int(env, 'DATA_KEY_MAX_AGE_SECONDS', 300, 1, 86_400),

@@ -11,6 +11,7 @@ import authenticate from './hooks/authenticate.js';
 import { rateLimitByAddress, rateLimitByUser } from './hooks/rate-limit.js';
 import requestLog from './hooks/request-log.js';
 import routeTable from './hooks/route-table.js';
+import transport from './hooks/transport.js';
 import { safeError } from './logger.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { auditRoutes } from './routes/audit.js';
@@ -52,6 +53,14 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     // Room for a maximum-size body written with JSON escapes; the exact limit is checked per route.
     bodyLimit: config.maxMessageBytes * 6 + 16_384,
     keepAliveTimeout: 75_000, // longer than the ALB idle timeout (60 s)
+    // A client that dribbles its headers or body is cut off (Node answers 408 and closes the connection), so slow
+    // connections cannot hold sockets open. Node checks these every connectionsCheckingInterval.
+    requestTimeout: config.requestTimeoutSeconds * 1000,
+    http: {
+      headersTimeout: config.headersTimeoutSeconds * 1000,
+      requestTimeout: config.requestTimeoutSeconds * 1000,
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutSeconds * 500),
+    },
     return503OnClosing: true,
     // Router-level failures (e.g. an over-long path parameter) get the same {error, message} shape.
     frameworkErrors: (err, _req, reply) => {
@@ -93,6 +102,7 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimitByUser, limits);
   await app.register(auditFailures, { recordFailure: actions.recordFailure });
   await app.register(requestLog);
+  await app.register(transport);
 
   // Route plugins: each an encapsulated context with the shared dependencies and actions.
   const opts = { deps, actions };

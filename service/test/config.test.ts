@@ -50,6 +50,10 @@ test('bad values name the variable', () => {
   rejects({ ...valid, DATABASE_URL: 'postgres://u:p@db.example.com/hmk?sslmode=disable' }, 'DATABASE_URL');
   rejects({ ...valid, LOCAL_MASTER_KEY: 'c2hvcnQ=' }, 'LOCAL_MASTER_KEY');
   rejects({ ...valid, MAX_MESSAGE_BYTES: '0' }, 'MAX_MESSAGE_BYTES');
+  rejects({ ...valid, RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '0' }, 'RATE_LIMIT_PER_ADDRESS_PER_MINUTE');
+  rejects({ ...valid, AUDIT_REFUSAL_WINDOW_SECONDS: '3601' }, 'AUDIT_REFUSAL_WINDOW_SECONDS');
+  rejects({ ...valid, REQUEST_TIMEOUT_SECONDS: '0' }, 'REQUEST_TIMEOUT_SECONDS');
+  rejects({ ...valid, REQUEST_TIMEOUT_SECONDS: '5', HEADERS_TIMEOUT_SECONDS: '6' }, 'HEADERS_TIMEOUT_SECONDS');
   const { DATABASE_URL: _, ...noDb } = valid;
   rejects(noDb, 'DB_HOST');
 });
