@@ -108,5 +108,9 @@ test('without HMK_DEV_DATA_DIR, the next start removes a killed run’s temp ser
   const stopped = new Promise((r) => second.child.once('exit', r));
   second.child.kill('SIGTERM');
   await stopped;
-  assert.deepEqual([...devDirs()].filter((d) => !before.has(d)), [], 'a clean stop leaves no temp directory');
+  assert.deepEqual(
+    [...devDirs()].filter((d) => !before.has(d)),
+    [],
+    'a clean stop leaves no temp directory',
+  );
 });
