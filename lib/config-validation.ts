@@ -1,6 +1,8 @@
 /** Validation of a whole KitConfig: every problem at once, each naming its field and the fix (bin/ prints them). */
 import { ConfigError, KitConfig } from '../core/config';
 import { BURSTABLE_DB_CLASS, EC2_WITHOUT_DEDICATED } from '../core/dedicated-tenancy';
+import { parseSshPublicKey } from '../core/ssh-public-key';
+import { operatorProblems } from './operator-validation';
 import {
   CLOUDWATCH_RETENTION_DAYS,
   MAX_ADMIN_CIDRS,
@@ -15,7 +17,6 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const EC2_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
 const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
 /** EC2 imports only ED25519 and RSA public keys. */
-const SSH_KEY = /^(ssh-ed25519|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/;
 const IMAGE_URI = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/;
 
 /** Parses an IPv4 or IPv6 CIDR; returns the prefix length, or undefined when malformed. */
@@ -33,6 +34,13 @@ export function cidrPrefix(cidr: string): number | undefined {
     return valid ? Number(v6[2]) : undefined;
   }
   return undefined;
+}
+
+/** True for a real calendar date written `YYYY-MM-DD`. */
+function isRealDate(value: unknown): boolean {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
 }
 
 /** Validates the whole config and throws one ConfigError listing every problem, each as `field: what to do`. */
@@ -90,13 +98,19 @@ export function validateConfig(c: KitConfig): KitConfig {
     if ((c.adminCidrs ?? []).length === 0) {
       bad('adminCidrs', 'the bastion is enabled but no admin CIDRs are given; add them or set bastion.enabled=false');
     }
-    if (bastion.sshPublicKey !== undefined && !SSH_KEY.test(bastion.sshPublicKey.trim())) {
-      bad(
-        'bastion.sshPublicKey',
-        'is not an ED25519 or RSA OpenSSH public key (EC2 imports no other type); paste the .pub file line',
-      );
+    if (bastion.sshPublicKey !== undefined) {
+      try {
+        parseSshPublicKey(bastion.sshPublicKey);
+      } catch (err) {
+        // Parsed fully: a malformed key would otherwise fail only at deploy time, in EC2 ImportKeyPair.
+        bad(
+          'bastion.sshPublicKey',
+          `is not a usable OpenSSH public key: ${(err as Error).message}; paste the whole .pub file line`,
+        );
+      }
     }
     checkEc2Type('bastion.instanceType', bastion.instanceType);
+    problems.push(...operatorProblems(bastion));
   }
 
   if (c.certificateArn !== undefined) {
@@ -226,6 +240,17 @@ export function validateConfig(c: KitConfig): KitConfig {
       'messaging.keyTableRecoveryDays',
       `${msg?.keyTableRecoveryDays} must be 1 to 35 days (DynamoDB's point-in-time recovery window); keep it short, it is how long a shredded key survives`,
     );
+  }
+
+  const gov = c.governance;
+  if (typeof gov?.exceptionOwner !== 'string' || gov.exceptionOwner.trim() === '') {
+    bad('governance.exceptionOwner', 'name the role or team that owns accepted findings, e.g. "Platform security lead"');
+  }
+  if (!Number.isInteger(gov?.reviewEveryDays) || gov.reviewEveryDays < 1 || gov.reviewEveryDays > 366) {
+    bad('governance.reviewEveryDays', `${gov?.reviewEveryDays} must be a whole number of days from 1 to 366`);
+  }
+  if (!isRealDate(gov?.lastReviewed)) {
+    bad('governance.lastReviewed', `"${gov?.lastReviewed}" must be the date of the last review, as YYYY-MM-DD`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -17,10 +17,23 @@ export const PROFILES: Record<string, KitConfig> = {
     adminCidrs: ['203.0.113.0/28'],
     bastion: {
       enabled: true,
-      sshPublicKey:
-        'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGJ5ZXhhbXBsZS1vcGVyYXRvci1rZXktcmVwbGFjZS1tZQ ops@example.org',
+      sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICQUfUx4SMS9Z6SW5jIEqCi42q4kHZXfqz+/kTRErPkK ops@example.org',
       instanceType: 't3.micro',
       ssmSessionManager: true,
+      // One entry per person (issue 16): replace with your operators' own keys; the example keys are throwaway.
+      operators: [
+        {
+          name: 'alice',
+          sshPublicKey:
+            'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIILChI5BajiZ9xHqABTRv0R/vv4abwBh1PpDC526bzlo alice@example.org',
+        },
+        {
+          name: 'bob',
+          sshPublicKey:
+            'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINFNrY7mfj42vy3U/6rWHdKuroQBXH/ThgFX1qbVshSL bob@example.org',
+          expires: '2099-12-31',
+        },
+      ],
     },
     certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000000',
     directoryMode: 'enterprise',
@@ -48,6 +61,7 @@ export const PROFILES: Record<string, KitConfig> = {
     push: {},
     backup: { retentionDays: 35, vaultLock: false },
     messaging: { retentionDays: 0, membersCliniciansOnly: false, breakGlassMinutes: 60, keyTableRecoveryDays: 7 },
+    governance: { exceptionOwner: 'Platform security lead', reviewEveryDays: 180, lastReviewed: '2026-12-04' },
   },
 };
 
@@ -90,6 +104,9 @@ const OPTIONAL_FIELDS: Record<string, 'string' | 'boolean'> = {
   'push.fcmSecretName': 'string',
 };
 
+/** Lists whose entries are objects, with what an entry is. */
+const OBJECT_LISTS: Record<string, string> = { 'bastion.operators': 'operators {name, sshPublicKey, expires?}' };
+
 function merge(base: unknown, override: unknown, path: string, problems: string[]): unknown {
   if (override === undefined) return base;
   const label = path || 'overrides';
@@ -120,6 +137,11 @@ function merge(base: unknown, override: unknown, path: string, problems: string[
     return result;
   }
   if (Array.isArray(base)) {
+    // A list of objects is replaced whole; validateConfig checks each entry's fields.
+    if (path in OBJECT_LISTS) {
+      if (!Array.isArray(override)) problems.push(`${label}: must be a list of ${OBJECT_LISTS[path]}`);
+      return Array.isArray(override) ? override : base;
+    }
     if (!Array.isArray(override) || !override.every((v) => typeof v === 'string')) {
       problems.push(`${label}: must be a list of strings`);
       return base;

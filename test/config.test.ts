@@ -82,7 +82,7 @@ describe('config validation', () => {
     [
       'an ECDSA key EC2 cannot import',
       { bastion: { sshPublicKey: 'ecdsa-sha2-nistp256 AAAAE2VjZHNh ops@example.org' } },
-      /^bastion\.sshPublicKey: .*ED25519 or RSA/,
+      /^bastion\.sshPublicKey: .*ssh-ed25519 or ssh-rsa/,
     ],
     [
       'more admin CIDRs than the NACL holds',
