@@ -19,17 +19,12 @@ export interface AuditTrailProps {
   readonly logsKey: kms.IKey;
   /** Retention of the CloudWatch copy; must be a CloudWatch retention value. */
   readonly logRetentionDays: number;
-  /**
-   * Names of buckets whose object-level reads and writes are recorded (S3 data events). Names, not buckets,
-   * so the PHI bucket of a later stack can be selected without a cross-stack reference.
-   * @default - no data events
-   */
-  readonly dataEventBucketNames?: string[];
 }
 
 /**
- * The account's audit trail: multi-region, global service events, every management event, log-file validation,
- * KMS-encrypted files in the audit bucket, and a KMS-encrypted CloudWatch Logs copy for the CIS alarms.
+ * The account's audit trail: multi-region, global service events, every management event, S3 data events (object
+ * reads and writes) of every bucket in the account, log-file validation, KMS-encrypted files in the audit bucket, and
+ * a KMS-encrypted CloudWatch Logs copy for the CIS alarms.
  * Built on CfnTrail (not the L2) because the L2 adds an inline logs-role policy and a bucket policy
  * without `aws:SourceArn`.
  */
@@ -66,7 +61,9 @@ export class AuditTrail extends Construct {
       managedPolicies: [deliveryPolicy],
     });
 
-    const dataResources = (props.dataEventBucketNames ?? []).map((name) => `arn:${partitionOf(region)}:s3:::${name}/`);
+    // All buckets, not only the PHI bucket: who read the audit trail itself is evidence too (AWS Config's
+    // cloudtrail-s3-dataevents-enabled and CIS 3.10/3.11 ask for every bucket). `arn:<partition>:s3` = every bucket.
+    const allBuckets = `arn:${partitionOf(region)}:s3`;
     this.trail = new cloudtrail.CfnTrail(this, 'Resource', {
       trailName: props.trailName,
       isLogging: true,
@@ -81,7 +78,7 @@ export class AuditTrail extends Construct {
         {
           includeManagementEvents: true,
           readWriteType: 'All',
-          dataResources: dataResources.length > 0 ? [{ type: 'AWS::S3::Object', values: dataResources }] : undefined,
+          dataResources: [{ type: 'AWS::S3::Object', values: [allBuckets] }],
         },
       ],
     });

@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { acknowledge } from '../core/acknowledge';
-import { STATEFUL_REMOVAL } from './defaults';
+import { statefulRemoval } from './defaults';
 
 /** AWS-managed service-role policies AWS Backup needs to back up RDS and S3 (S3 has its own). */
 const BACKUP_MANAGED_POLICIES = [
@@ -48,7 +48,7 @@ export class KitBackupPlan extends Construct {
     this.vault = new backup.BackupVault(this, 'Vault', {
       backupVaultName: props.backupVaultName,
       encryptionKey: props.encryptionKey,
-      removalPolicy: STATEFUL_REMOVAL,
+      removalPolicy: statefulRemoval(props.backupVaultName),
       lockConfiguration: props.vaultLock ? { minRetention: retention } : undefined,
     });
 

@@ -8,6 +8,18 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 /** Logs are evidence and PHI is never destroyed by `cdk destroy`. */
 export const STATEFUL_REMOVAL = RemovalPolicy.RETAIN;
 
+/**
+ * For stateful resources with a fixed physical name: kept on update and delete like the rest, but removed when
+ * CloudFormation rolls back their own failed create (RetainExceptOnCreate). Kept, they would make the retried
+ * deploy fail with "already exists"; rolled back on create, they hold no data yet.
+ */
+export const FIXED_NAME_REMOVAL = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
+
+/** The removal policy of a stateful resource, by whether it has a fixed physical name. */
+export function statefulRemoval(physicalName: string | undefined): RemovalPolicy {
+  return physicalName === undefined ? STATEFUL_REMOVAL : FIXED_NAME_REMOVAL;
+}
+
 /** TLS 1.2 is the floor for S3 and SNS (pillar P01). */
 export const MIN_TLS_VERSION = 1.2;
 

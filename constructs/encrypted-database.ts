@@ -7,9 +7,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge } from '../core/acknowledge';
-import { STATEFUL_REMOVAL } from './defaults';
+import { acknowledgeProtectionAfterCreate, ProtectedResource } from './deletion-protection-after-create';
+import { FIXED_NAME_REMOVAL } from './defaults';
 import { EncryptedLogGroup } from './encrypted-log-group';
 
 /** Log types exported to CloudWatch Logs; each gets a pre-created CMK log group. */
@@ -78,6 +80,8 @@ const LOW_STORAGE_FRACTION = 0.1;
  */
 export class EncryptedDatabase extends Construct {
   readonly instance: rds.DatabaseInstance;
+  /** How DeletionProtectionAfterCreate turns on the instance's deletion protection. */
+  readonly protection: ProtectedResource;
   /** The RDS-managed master-user secret (JSON with `username` and `password`), encrypted with the CMK. */
   readonly masterSecret: secretsmanager.ISecret;
   readonly securityGroup: ec2.SecurityGroup;
@@ -157,8 +161,7 @@ export class EncryptedDatabase extends Construct {
       iamAuthentication: true,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
       parameterGroup,
-      deletionProtection: true,
-      removalPolicy: STATEFUL_REMOVAL,
+      removalPolicy: FIXED_NAME_REMOVAL,
       backupRetention: Duration.days(props.backupRetentionDays),
       copyTagsToSnapshot: true,
       autoMinorVersionUpgrade: true,
@@ -172,6 +175,33 @@ export class EncryptedDatabase extends Construct {
     });
     // RDS must find the CMK groups already there, or it creates its own (unencrypted, kept forever).
     const cfnInstance = this.instance.node.defaultChild as CfnResource;
+    // Protection comes after the stack's create (DeletionProtectionAfterCreate), so a failed first deploy can roll
+    // the instance back; the template states none at all, so no later update turns it off.
+    cfnInstance.addPropertyDeletionOverride('DeletionProtection');
+    acknowledgeProtectionAfterCreate(cfnInstance, [
+      'AwsSolutions::AwsSolutions-RDS10',
+      'HIPAA.Security::HIPAA.Security-RDSInstanceDeletionProtectionEnabled',
+      'NIST.800.53.R5::NIST.800.53.R5-RDSInstanceDeletionProtectionEnabled',
+    ]);
+    this.protection = {
+      id: 'Database',
+      resource: this.instance,
+      call: {
+        service: 'RDS',
+        action: 'ModifyDBInstance',
+        parameters: {
+          DBInstanceIdentifier: this.instance.instanceIdentifier,
+          DeletionProtection: true,
+          ApplyImmediately: true,
+        },
+        physicalResourceId: cr.PhysicalResourceId.of(`deletion-protection:${props.instanceIdentifier}`),
+      },
+      permission: new iam.PolicyStatement({
+        sid: 'ProtectDatabase',
+        actions: ['rds:ModifyDBInstance'],
+        resources: [this.instance.instanceArn],
+      }),
+    };
     for (const group of this.logGroups)
       cfnInstance.addResourceDependency(group.logGroup.node.defaultChild as CfnResource);
 

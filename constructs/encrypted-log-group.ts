@@ -1,7 +1,7 @@
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { STATEFUL_REMOVAL } from './defaults';
+import { statefulRemoval } from './defaults';
 
 export interface EncryptedLogGroupProps {
   /** Customer-managed key; its policy must allow `logs.<region>.amazonaws.com`. */
@@ -13,7 +13,8 @@ export interface EncryptedLogGroupProps {
 }
 
 /**
- * A log group that is always CMK-encrypted, has an explicit retention and survives stack deletion.
+ * A log group that is always CMK-encrypted, has an explicit retention and survives stack deletion (a named one is
+ * removed only when its own create is rolled back).
  * Services that create their own groups (RDS, flow logs, Lambda) would make them unencrypted, so we pre-create them.
  */
 export class EncryptedLogGroup extends Construct {
@@ -25,7 +26,7 @@ export class EncryptedLogGroup extends Construct {
       logGroupName: props.logGroupName,
       encryptionKey: props.encryptionKey,
       retention: props.retentionDays as logs.RetentionDays,
-      removalPolicy: STATEFUL_REMOVAL,
+      removalPolicy: statefulRemoval(props.logGroupName),
     });
   }
 }

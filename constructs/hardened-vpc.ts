@@ -97,7 +97,7 @@ export class HardenedVpc extends Construct {
     }
 
     ({ logGroup: this.flowLogGroup, flowLog: this.flowLog } = this.addFlowLogs(props));
-    this.logDefaultSgRestrictor(props);
+    this.hardenDefaultSgRestrictor(props);
 
     const vpcCidr = ec2.AclCidr.ipv4(props.cidr);
     const anywhere = ec2.AclCidr.anyIpv4();
@@ -161,12 +161,17 @@ export class HardenedVpc extends Construct {
 
   /**
    * The default-SG restrictor is a CDK custom-resource Lambda (not VPC-attached, so fine with dedicated tenancy).
-   * Lambda would create its log group unencrypted and kept forever, so point it at a CMK group with retention.
+   * - Lambda would create its log group unencrypted and kept forever, so point it at a CMK group with retention.
+   * - CDK gives its role an inline policy, which AWS Config's HIPAA check (iam-no-inline-policy-check) refuses:
+   *   the same statement moves into a customer-managed policy, attached before the restrictor runs.
    */
-  private logDefaultSgRestrictor(props: HardenedVpcProps) {
-    const provider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+  private hardenDefaultSgRestrictor(props: HardenedVpcProps) {
+    const stack = Stack.of(this);
+    const provider = stack.node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
     const handler = provider?.node.tryFindChild('Handler');
-    if (!handler || !CfnResource.isCfnResource(handler)) {
+    const role = provider?.node.tryFindChild('Role');
+    const restrictor = this.vpc.node.tryFindChild('RestrictDefaultSecurityGroupCustomResource');
+    if (!CfnResource.isCfnResource(handler) || !CfnResource.isCfnResource(role) || !restrictor) {
       throw new Error(
         'HardenedVpc: the default security group restrictor was not found; check the aws-cdk-lib version',
       );
@@ -176,6 +181,28 @@ export class HardenedVpc extends Construct {
       retentionDays: props.logRetentionDays,
     }).logGroup;
     handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName, LogFormat: 'JSON' });
+
+    role.addPropertyDeletionOverride('Policies');
+    const { account, region } = stack;
+    const defaultSgArn = `arn:${partitionOf(region)}:ec2:${region}:${account}:security-group/${this.vpc.vpcDefaultSecurityGroup}`;
+    const policy = new iam.CfnManagedPolicy(this, 'DefaultSgRestrictorPolicy', {
+      description: "Remove (and on delete restore) the rules of this VPC's default security group",
+      roles: [role.ref],
+      policyDocument: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            actions: [
+              'ec2:AuthorizeSecurityGroupIngress',
+              'ec2:AuthorizeSecurityGroupEgress',
+              'ec2:RevokeSecurityGroupIngress',
+              'ec2:RevokeSecurityGroupEgress',
+            ],
+            resources: [defaultSgArn],
+          }),
+        ],
+      }),
+    });
+    restrictor.node.addDependency(policy);
   }
 
   private newAcl(id: string, subnetType: ec2.SubnetType): ec2.NetworkAcl {

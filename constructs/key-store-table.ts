@@ -1,9 +1,12 @@
 import { Tags } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge } from '../core/acknowledge';
-import { STATEFUL_REMOVAL } from './defaults';
+import { ProtectedResource } from './deletion-protection-after-create';
+import { FIXED_NAME_REMOVAL } from './defaults';
 import { PHI_CLASSIFICATION_TAG } from './phi-bucket';
 
 /** The key table holds key material, not PHI: a PHI tag would invite backup selections and scans meant for PHI. */
@@ -26,10 +29,12 @@ export interface KeyStoreTableProps {
  * It lives outside the database so that deleting an item crypto-shreds that month of messages: RDS snapshots and
  * AWS Backup recovery points of the database hold only ciphertext. So this table is deliberately in no AWS Backup
  * selection; point-in-time recovery with a short window guards against accidental loss instead, and bounds how
- * long a shredded key survives. CMK-encrypted, on-demand, deletion-protected, retained.
+ * long a shredded key survives. CMK-encrypted, on-demand, deletion-protected once its stack is created, retained.
  */
 export class KeyStoreTable extends Construct {
   readonly table: dynamodb.Table;
+  /** How DeletionProtectionAfterCreate turns on the table's deletion protection. */
+  readonly protection: ProtectedResource;
 
   constructor(scope: Construct, id: string, props: KeyStoreTableProps) {
     super(scope, id);
@@ -45,9 +50,25 @@ export class KeyStoreTable extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: props.encryptionKey,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays: days },
-      deletionProtection: true,
-      removalPolicy: STATEFUL_REMOVAL,
+      // Deletion protection comes after the stack's create (see DeletionProtectionAfterCreate), so a failed first
+      // deploy can roll the table back and be retried.
+      removalPolicy: FIXED_NAME_REMOVAL,
     });
+    this.protection = {
+      id: 'KeyStoreTable',
+      resource: this.table,
+      call: {
+        service: 'DynamoDB',
+        action: 'UpdateTable',
+        parameters: { TableName: this.table.tableName, DeletionProtectionEnabled: true },
+        physicalResourceId: cr.PhysicalResourceId.of(`deletion-protection:${props.tableName}`),
+      },
+      permission: new iam.PolicyStatement({
+        sid: 'ProtectKeyStoreTable',
+        actions: ['dynamodb:UpdateTable'],
+        resources: [this.table.tableArn],
+      }),
+    };
     Tags.of(this.table).add(KEY_MATERIAL_CLASSIFICATION_TAG.key, KEY_MATERIAL_CLASSIFICATION_TAG.value);
 
     const resource = this.table.node.defaultChild!;

@@ -4,7 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../core/acknowledge';
-import { BUCKET_BASELINE, NONCURRENT_VERSION_DAYS } from './defaults';
+import { BUCKET_BASELINE, FIXED_NAME_REMOVAL, NONCURRENT_VERSION_DAYS } from './defaults';
 
 /** Tag every PHI store carries, so backup selections, Macie jobs and auditors can find it. */
 export const PHI_CLASSIFICATION_TAG = { key: 'hipaa-kit:data-classification', value: 'phi' } as const;
@@ -36,6 +36,7 @@ export class PhiBucket extends Construct {
     this.bucket = new s3.Bucket(this, 'Resource', {
       ...BUCKET_BASELINE,
       bucketName: props.bucketName,
+      removalPolicy: FIXED_NAME_REMOVAL,
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: props.encryptionKey,
       bucketKeyEnabled: true,

@@ -1,11 +1,14 @@
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge } from '../core/acknowledge';
+import { acknowledgeProtectionAfterCreate, ProtectedResource } from './deletion-protection-after-create';
 
 /** Where the ALB's TLS certificate comes from: an existing ACM certificate, or a DNS-validated one for a domain. */
 export type LoadBalancerCertificate =
@@ -36,6 +39,8 @@ export interface SecureLoadBalancerProps {
  */
 export class SecureLoadBalancer extends Construct {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  /** How DeletionProtectionAfterCreate turns on the ALB's deletion protection. */
+  readonly protection: ProtectedResource;
   readonly httpsListener: elbv2.ApplicationListener;
   readonly securityGroup: ec2.SecurityGroup;
   readonly certificate: acm.ICertificate;
@@ -78,11 +83,36 @@ export class SecureLoadBalancer extends Construct {
       securityGroup: this.securityGroup,
       dropInvalidHeaderFields: true,
       desyncMitigationMode: elbv2.DesyncMitigationMode.STRICTEST,
-      deletionProtection: true,
+      // Deletion protection comes after the stack's create (DeletionProtectionAfterCreate): set here, a failed first
+      // deploy could not delete the ALB and the stack would end in ROLLBACK_FAILED.
       wafFailOpen: false,
       http2Enabled: true,
     });
     this.loadBalancer.logAccessLogs(props.accessLogsBucket, props.accessLogsPrefix ?? 'alb');
+    // Not even `false`: an absent attribute is never re-applied by a later stack update.
+    this.loadBalancer.removeAttribute('deletion_protection.enabled');
+    acknowledgeProtectionAfterCreate(this.loadBalancer.node.defaultChild!, [
+      'HIPAA.Security::HIPAA.Security-ELBDeletionProtectionEnabled',
+      'NIST.800.53.R5::NIST.800.53.R5-ELBDeletionProtectionEnabled',
+    ]);
+    this.protection = {
+      id: 'LoadBalancer',
+      resource: this.loadBalancer,
+      call: {
+        service: 'ElasticLoadBalancingV2',
+        action: 'ModifyLoadBalancerAttributes',
+        parameters: {
+          LoadBalancerArn: this.loadBalancer.loadBalancerArn,
+          Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }],
+        },
+        physicalResourceId: cr.PhysicalResourceId.of('deletion-protection:load-balancer'),
+      },
+      permission: new iam.PolicyStatement({
+        sid: 'ProtectLoadBalancer',
+        actions: ['elasticloadbalancing:ModifyLoadBalancerAttributes'],
+        resources: [this.loadBalancer.loadBalancerArn],
+      }),
+    };
 
     const cert = props.certificate;
     if ('certificateArn' in cert) {

@@ -57,8 +57,6 @@ export class AuditStack extends KitStack {
       encryptionKey: keys.auditKey,
       logsKey: keys.logsKey,
       logRetentionDays: cloudWatchRetentionAtLeast(config.auditRetentionDays),
-      // By name: the Data stack deploys after this one and must not be referenced from here.
-      dataEventBucketNames: [names.phiBucketName],
     });
 
     new CisAlarms(this, 'CisAlarms', {

@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { KitBackupPlan } from '../constructs/backup-plan';
+import { DeletionProtectionAfterCreate } from '../constructs/deletion-protection-after-create';
 import { EncryptedDatabase } from '../constructs/encrypted-database';
 import { KeyStoreTable } from '../constructs/key-store-table';
 import { KitKeys } from '../constructs/kit-keys';
@@ -64,11 +65,12 @@ export class DataStack extends KitStack {
     this.database = database.instance;
     this.databaseSecret = database.masterSecret;
 
-    this.keyStoreTable = new KeyStoreTable(this, 'KeyStoreTable', {
+    const keyStore = new KeyStoreTable(this, 'KeyStoreTable', {
       tableName: names.keyTableName,
       encryptionKey: keys.dataKey,
       recoveryPeriodDays: config.messaging.keyTableRecoveryDays,
-    }).table;
+    });
+    this.keyStoreTable = keyStore.table;
 
     // The key table is not listed here: a recovery point of it would outlive every shredded key.
     this.backupPlan = new KitBackupPlan(this, 'Backup', {
@@ -82,5 +84,12 @@ export class DataStack extends KitStack {
         backup.BackupResource.fromArn(this.phiBucket.bucketArn),
       ],
     });
+
+    // Last: the database and key table are protected only once nothing else in this stack can fail its first create.
+    new DeletionProtectionAfterCreate(this, 'DeletionProtection', {
+      resources: [database.protection, keyStore.protection],
+      logsKey: keys.logsKey,
+      logRetentionDays: config.logRetentionDays,
+    }).lastInStack();
   }
 }

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { Ec2ContainerCluster } from '../constructs/ec2-container-cluster';
 import { KitKeys } from '../constructs/kit-keys';
 import { MessagingService } from '../constructs/messaging-service';
+import { DeletionProtectionAfterCreate } from '../constructs/deletion-protection-after-create';
 import { LoadBalancerCertificate, SecureLoadBalancer } from '../constructs/secure-load-balancer';
 import { WebAcl } from '../constructs/web-acl';
 import { KitConfig } from '../core/config';
@@ -141,6 +142,13 @@ export class ServiceStack extends KitStack {
     });
 
     new CfnOutput(this, 'ServiceUrl', { value: `https://${this.loadBalancer.endpointName}` });
+
+    // Last: the ALB is protected only once nothing else in this stack can fail its first create.
+    new DeletionProtectionAfterCreate(this, 'DeletionProtection', {
+      resources: [this.loadBalancer.protection],
+      logsKey: keys.logsKey,
+      logRetentionDays: config.logRetentionDays,
+    }).lastInStack();
   }
 }
 

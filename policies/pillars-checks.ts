@@ -3,12 +3,14 @@ import { NagPack, NagPackProps } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { PillarsRule } from './rule';
 import {
+  AlarmTopicAcceptsCloudWatch,
   CloudTrailHardened,
   LogGroupAuditRetention,
   S3AuditBucketObjectLock,
+  S3BucketDataEvents,
   S3PhiBucketDataEvents,
 } from './rules/audit';
-import { RDSInBackupSelection, S3PhiBucketInBackupSelection } from './rules/backup';
+import { FixedNameRetainExceptOnCreate, RDSInBackupSelection, S3PhiBucketInBackupSelection } from './rules/backup';
 import { EC2BastionIdleLogoff, EC2BastionSshdHardened, EC2KeyPairAndImdsv2 } from './rules/bastion';
 import {
   BackupVaultCustomerManagedKey,
@@ -21,7 +23,7 @@ import {
   SNSCustomerManagedKey,
   SecretCustomerManagedKey,
 } from './rules/encryption';
-import { IAMNoAdminManagedPolicies, IAMNoWildcardActions } from './rules/iam';
+import { IAMNoAdminManagedPolicies, IAMNoInlinePolicies, IAMNoWildcardActions } from './rules/iam';
 import {
   CognitoMfaRequiredTotpOnly,
   CognitoNoUnauthenticatedIdentities,
@@ -64,9 +66,16 @@ export const PILLARS_RULES_BY_AREA = {
     BackupVaultCustomerManagedKey,
     DynamoDBCustomerManagedKey,
   ],
-  audit: [CloudTrailHardened, S3PhiBucketDataEvents, LogGroupAuditRetention, S3AuditBucketObjectLock],
-  backup: [RDSInBackupSelection, S3PhiBucketInBackupSelection],
-  iam: [IAMNoWildcardActions, IAMNoAdminManagedPolicies],
+  audit: [
+    CloudTrailHardened,
+    S3PhiBucketDataEvents,
+    S3BucketDataEvents,
+    LogGroupAuditRetention,
+    S3AuditBucketObjectLock,
+    AlarmTopicAcceptsCloudWatch,
+  ],
+  backup: [RDSInBackupSelection, S3PhiBucketInBackupSelection, FixedNameRetainExceptOnCreate],
+  iam: [IAMNoWildcardActions, IAMNoAdminManagedPolicies, IAMNoInlinePolicies],
   versions: [RDSSupportedEngineVersion, LambdaSupportedRuntime, EC2SupportedAmi],
 } as const satisfies Record<string, readonly PillarsRule[]>;
 
@@ -124,12 +133,12 @@ export class PillarsChecks extends NagPack {
     this.applyPillarsRules(node, PILLARS_RULES_BY_AREA.encryption);
   }
 
-  /** CloudTrail, data events, audit retention and WORM (P03, 164.312(b), (c)). */
+  /** CloudTrail, data events, audit retention, WORM and alarms that reach their topic (P03, 164.312(b), (c)). */
   private checkAudit(node: CfnResource): void {
     this.applyPillarsRules(node, PILLARS_RULES_BY_AREA.audit);
   }
 
-  /** Backup coverage of databases and PHI buckets (164.308(a)(7)(ii)(A)). */
+  /** Backup coverage of databases and PHI buckets, and retryable creates of named stateful resources (164.308(a)(7)(ii)(A)). */
   private checkBackup(node: CfnResource): void {
     this.applyPillarsRules(node, PILLARS_RULES_BY_AREA.backup);
   }

@@ -36,14 +36,12 @@ describe('Audit stack', () => {
       expect(refersTo(trail.Properties.KMSKeyId, 'AuditKey')).toBe(true);
     });
 
-    test('records every management event and the S3 data events of the PHI bucket, by its fixed name', () => {
+    test('records every management event and the S3 data events (reads and writes) of every bucket', () => {
       expect(trail.Properties.EventSelectors).toEqual([
         {
           IncludeManagementEvents: true,
           ReadWriteType: 'All',
-          DataResources: [
-            { Type: 'AWS::S3::Object', Values: ['arn:aws:s3:::hipaa-kit-example-phi-123456789012-us-east-1/'] },
-          ],
+          DataResources: [{ Type: 'AWS::S3::Object', Values: ['arn:aws:s3'] }],
         },
       ]);
     });

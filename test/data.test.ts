@@ -26,7 +26,7 @@ describe('Data stack', () => {
   const db = only(template, 'AWS::RDS::DBInstance');
 
   describe('EncryptedDatabase', () => {
-    test('PostgreSQL 18, Multi-AZ, the configured class, gp3, retained', () => {
+    test('PostgreSQL 18, Multi-AZ, the configured class, gp3, retained (except when its own create rolls back)', () => {
       expect(db.Properties).toMatchObject({
         Engine: 'postgres',
         EngineVersion: '18',
@@ -37,7 +37,7 @@ describe('Data stack', () => {
         AllocatedStorage: '50',
         DBName: 'messaging',
       });
-      expect(db.DeletionPolicy).toBe('Retain');
+      expect(db.DeletionPolicy).toBe('RetainExceptOnCreate');
       expect(db.UpdateReplacePolicy).toBe('Retain');
     });
 
@@ -57,14 +57,16 @@ describe('Data stack', () => {
     test('no rotation Lambda and no CDK-generated secret (RDS rotates the managed secret itself)', () => {
       template.resourceCountIs('AWS::SecretsManager::Secret', 0);
       template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
-      template.resourceCountIs('AWS::Lambda::Function', 0);
+      // The one function is the deploy-time deletion-protection handler (not in the VPC, no secret access).
+      const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+      expect(functions).toHaveLength(1);
+      expect(functions[0].Properties.VpcConfig).toBeUndefined();
       template.resourceCountIs('AWS::Serverless::Application', 0);
     });
 
-    test('non-default port, deletion protection, 35-day backups, snapshot tags, minor upgrades', () => {
+    test('non-default port, 35-day backups, snapshot tags, minor upgrades', () => {
       expect(db.Properties).toMatchObject({
         Port: '5532',
-        DeletionProtection: true,
         BackupRetentionPeriod: 35,
         CopyTagsToSnapshot: true,
         AutoMinorVersionUpgrade: true,
@@ -103,7 +105,7 @@ describe('Data stack', () => {
         });
         expect(refersTo(group.Properties.KmsKeyId, 'LogsKey')).toBe(true);
         expect(group.Properties.RetentionInDays).toBe(731);
-        expect(group.DeletionPolicy).toBe('Retain');
+        expect(group.DeletionPolicy).toBe('RetainExceptOnCreate'); // fixed name: a retried create must not clash
         expect(db.DependsOn).toContain(group.logicalId);
       }
       const osMetrics = only(template, 'AWS::Logs::LogGroup', { Properties: { LogGroupName: 'RDSOSMetrics' } });
@@ -178,7 +180,9 @@ describe('Data stack', () => {
       });
       expect(bucket.Properties.OwnershipControls.Rules).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
       expect(bucket.Properties.CorsConfiguration).toBeUndefined();
-      expect(bucket.DeletionPolicy).toBe('Retain');
+      // Fixed name: kept on delete and replace, removed only when its own create rolls back (it is empty then).
+      expect(bucket.DeletionPolicy).toBe('RetainExceptOnCreate');
+      expect(bucket.UpdateReplacePolicy).toBe('Retain');
     });
 
     test('server access logs go to the audit stack access-log bucket', () => {
@@ -236,7 +240,8 @@ describe('Data stack', () => {
       expect(vault.Properties.BackupVaultName).toBe('hipaa-kit-example-vault');
       expect(refersTo(vault.Properties.EncryptionKeyArn, 'DataKey')).toBe(true);
       expect(vault.Properties.LockConfiguration).toBeUndefined();
-      expect(vault.DeletionPolicy).toBe('Retain');
+      expect(vault.DeletionPolicy).toBe('RetainExceptOnCreate');
+      expect(vault.UpdateReplacePolicy).toBe('Retain');
     });
 
     test('vault lock (governance) keeps recovery points for the configured retention', () => {
@@ -309,13 +314,12 @@ describe('Data stack', () => {
       expect(refersTo(table.Properties.SSESpecification.KMSMasterKeyId, 'DataKey')).toBe(true);
     });
 
-    test('point-in-time recovery on with the short configured window; deletion protection; retained', () => {
+    test('point-in-time recovery on with the short configured window; retained except on a failed create', () => {
       expect(table.Properties.PointInTimeRecoverySpecification).toEqual({
         PointInTimeRecoveryEnabled: true,
         RecoveryPeriodInDays: 7,
       });
-      expect(table.Properties.DeletionProtectionEnabled).toBe(true);
-      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.DeletionPolicy).toBe('RetainExceptOnCreate');
       expect(table.UpdateReplacePolicy).toBe('Retain');
       const other = only(templateOf('data', { messaging: { keyTableRecoveryDays: 2 } }), 'AWS::DynamoDB::Table');
       expect(other.Properties.PointInTimeRecoverySpecification.RecoveryPeriodInDays).toBe(2);
@@ -366,14 +370,67 @@ describe('Data stack', () => {
     template.resourceCountIs('AWS::IAM::Policy', 0);
   });
 
-  test('every log group is CMK-encrypted with explicit retention and retained', () => {
+  test('every log group is CMK-encrypted with explicit retention and retained (named ones except on a failed create)', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(3);
+    expect(groups).toHaveLength(4); // RDS postgresql, upgrade, RDSOSMetrics, and the deletion-protection handler
     for (const group of groups) {
       expect(refersTo(group.Properties.KmsKeyId, 'LogsKey')).toBe(true);
       expect(group.Properties.RetentionInDays).toBe(731);
-      expect(group.DeletionPolicy).toBe('Retain');
+      expect(group.DeletionPolicy).toBe(group.Properties.LogGroupName ? 'RetainExceptOnCreate' : 'Retain');
     }
+  });
+
+  describe('DeletionProtectionAfterCreate', () => {
+    const protections = template.findResources('Custom::DeletionProtectionAfterCreate');
+    const protectionOf = (action: string) => {
+      const found = Object.entries(protections).filter(([, r]) => JSON.stringify(r.Properties.Create).includes(action));
+      expect(found).toHaveLength(1);
+      return { logicalId: found[0][0], ...found[0][1] } as Resource;
+    };
+
+    test('the template states no deletion protection: a failed first create can roll the database and table back', () => {
+      expect(db.Properties.DeletionProtection).toBeUndefined();
+      expect(only(template, 'AWS::DynamoDB::Table').Properties.DeletionProtectionEnabled).toBeUndefined();
+    });
+
+    test('turns protection on for the database and the key table, on create and on update', () => {
+      expect(Object.keys(protections)).toHaveLength(2);
+      const database = protectionOf('ModifyDBInstance');
+      const table = protectionOf('UpdateTable');
+      expect(JSON.stringify(database.Properties.Create)).toContain('\\"DeletionProtection\\":true');
+      expect(JSON.stringify(database.Properties.Create)).toContain('\\"ApplyImmediately\\":true');
+      expect(JSON.stringify(table.Properties.Create)).toContain('\\"DeletionProtectionEnabled\\":true');
+      for (const p of [database, table]) expect(p.Properties.Update).toEqual(p.Properties.Create);
+    });
+
+    test('runs last: each depends on every other resource of the stack', () => {
+      const handlerParts = new Set(
+        Object.entries(template.toJSON().Resources as Record<string, Resource>)
+          .filter(
+            ([id, r]) =>
+              r.Type === 'Custom::DeletionProtectionAfterCreate' ||
+              id.startsWith('AWS679f53fac002430cb0da5b7982bd2287') ||
+              id.startsWith('DeletionProtection'),
+          )
+          .map(([id]) => id),
+      );
+      const others = Object.keys(template.toJSON().Resources).filter((id) => !handlerParts.has(id));
+      expect(others.length).toBeGreaterThan(10);
+      for (const p of Object.values(protections)) expect(p.DependsOn).toEqual(expect.arrayContaining(others));
+    });
+
+    test('its role has only a customer-managed policy, scoped to the two resources', () => {
+      const policy = only(template, 'AWS::IAM::ManagedPolicy', {
+        Properties: { Description: Match.stringLikeRegexp('deletion protection') },
+      });
+      const statements = policy.Properties.PolicyDocument.Statement;
+      expect(statements.map((s: Resource) => s.Action)).toEqual([
+        'rds:ModifyDBInstance',
+        'dynamodb:UpdateTable',
+        ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      ]);
+      for (const s of statements) expect(JSON.stringify(s.Resource)).not.toBe('"*"');
+    });
   });
 });
 

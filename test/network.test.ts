@@ -109,7 +109,11 @@ describe('NetworkStack (example profile)', () => {
       },
     });
     template.resourceCountIs('AWS::IAM::Policy', 0);
-    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy') as Record<string, Resource>);
+    const policy = Object.values(
+      template.findResources('AWS::IAM::ManagedPolicy', {
+        Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^VpcFlowLogRole') }] },
+      }) as Record<string, Resource>,
+    );
     expect(policy).toHaveLength(1);
     const statements = policy[0].Properties.PolicyDocument.Statement;
     expect(statements).toHaveLength(1);
@@ -127,6 +131,35 @@ describe('NetworkStack (example profile)', () => {
     expect(fns).toHaveLength(1);
     expect(fns[0].Properties.VpcConfig).toBeUndefined();
     expect(fns[0].Properties.LoggingConfig.LogGroup.Ref).toMatch(/^VpcDefaultSgRestrictorLogGroup/);
+  });
+
+  test("the restrictor's role has no inline policy: its one statement is a customer-managed policy it waits for", () => {
+    const roles = template.findResources('AWS::IAM::Role', {
+      Properties: {
+        AssumeRolePolicyDocument: Match.objectLike({
+          Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })],
+        }),
+      },
+    }) as Record<string, Resource>;
+    const [roleId, role] = Object.entries(roles).find(([id]) => id.startsWith('CustomVpcRestrictDefaultSG'))!;
+    expect(role.Properties.Policies).toBeUndefined();
+    const [policyId, policy] = Object.entries(
+      template.findResources('AWS::IAM::ManagedPolicy', { Properties: { Roles: [{ Ref: roleId }] } }) as Record<
+        string,
+        Resource
+      >,
+    )[0];
+    expect([policy.Properties.PolicyDocument.Statement[0].Action].flat().sort()).toEqual([
+      'ec2:AuthorizeSecurityGroupEgress',
+      'ec2:AuthorizeSecurityGroupIngress',
+      'ec2:RevokeSecurityGroupEgress',
+      'ec2:RevokeSecurityGroupIngress',
+    ]);
+    expect(JSON.stringify(policy.Properties.PolicyDocument.Statement[0].Resource)).toContain('security-group/');
+    const restrictor = Object.values(
+      template.findResources('Custom::VpcRestrictDefaultSG') as Record<string, Resource>,
+    )[0];
+    expect(restrictor.DependsOn).toContain(policyId);
   });
 
   test('public NACL: from outside only 80, 443, 22 from admin CIDRs and ephemeral returns', () => {

@@ -123,7 +123,10 @@ describe('ServiceStack', () => {
     });
 
     test("managed draining replaces CDK's drain hook: no Lambda, no unencrypted topic", () => {
-      template.resourceCountIs('AWS::Lambda::Function', 0);
+      // The one function is the deploy-time deletion-protection handler, not a drain hook.
+      const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Json[];
+      expect(functions).toHaveLength(1);
+      expect(functions[0].Properties.Role['Fn::GetAtt'][0]).toMatch(/^DeletionProtectionHandlerRole/);
       template.resourceCountIs('AWS::SNS::Topic', 0);
       template.resourceCountIs('AWS::AutoScaling::LifecycleHook', 0);
     });
@@ -144,7 +147,8 @@ describe('ServiceStack', () => {
       template.resourceCountIs('AWS::IAM::Policy', 0);
       for (const role of Object.values(template.findResources('AWS::IAM::Role')) as Json[]) {
         expect(role.Properties.Policies).toBeUndefined();
-        expect(role.Properties.ManagedPolicyArns).toBeUndefined(); // no AWS managed policies either
+        // No AWS managed policies either: only the kit's own, referenced from this template.
+        for (const arn of role.Properties.ManagedPolicyArns ?? []) expect(arn).toEqual({ Ref: expect.any(String) });
       }
     });
 
@@ -626,17 +630,31 @@ describe('ServiceStack', () => {
   });
 
   describe('load balancer', () => {
-    test('internet-facing in public subnets; drops invalid headers, deletion protection, access logs', () => {
+    test('internet-facing in public subnets; drops invalid headers, access logs', () => {
       const alb = only(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer').Properties;
       expect(alb.Scheme).toBe('internet-facing');
       expect(JSON.stringify(alb.Subnets)).toMatch(/PublicSubnet/);
       const attrs = Object.fromEntries(alb.LoadBalancerAttributes.map((a: Json) => [a.Key, a.Value]));
       expect(attrs['routing.http.drop_invalid_header_fields.enabled']).toBe('true');
-      expect(attrs['deletion_protection.enabled']).toBe('true');
+      // Not in the template: DeletionProtectionAfterCreate turns it on once the stack exists (see below).
+      expect(attrs['deletion_protection.enabled']).toBeUndefined();
       expect(attrs['routing.http.desync_mitigation_mode']).toBe('strictest');
       expect(attrs['access_logs.s3.enabled']).toBe('true');
       expect(attrs['access_logs.s3.prefix']).toBe('alb/hipaa-kit-example');
       expect(JSON.stringify(attrs['access_logs.s3.bucket'])).toMatch(/AccessLogsBucket/);
+    });
+
+    test('deletion protection is turned on last, so a failed first create can still delete the ALB', () => {
+      const protections = Object.values(template.findResources('Custom::DeletionProtectionAfterCreate')) as Json[];
+      expect(protections).toHaveLength(1);
+      const call = JSON.stringify(protections[0].Properties.Create);
+      expect(call).toContain('ModifyLoadBalancerAttributes');
+      expect(call).toContain('deletion_protection.enabled');
+      expect(protections[0].Properties.Update).toEqual(protections[0].Properties.Create);
+      const albId = Object.keys(template.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'))[0];
+      const serviceId = Object.keys(template.findResources('AWS::ECS::Service'))[0];
+      const aclId = Object.keys(template.findResources('AWS::WAFv2::WebACLAssociation'))[0];
+      expect(protections[0].DependsOn).toEqual(expect.arrayContaining([albId, serviceId, aclId]));
     });
 
     test('HTTPS 443 with the configured certificate and the recommended TLS policy', () => {
@@ -773,18 +791,19 @@ describe('ServiceStack', () => {
           RetentionInDays: 731,
           KmsKeyId: Match.anyValue(),
         },
-        DeletionPolicy: 'Retain',
+        DeletionPolicy: 'RetainExceptOnCreate', // fixed name: a retried create must not clash
       });
     });
   });
 
   test('every log group in the stack is CMK-encrypted, has a retention and is retained', () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Json[];
-    expect(groups.length).toBe(3); // service, WAF, Container Insights
+    expect(groups.length).toBe(4); // service, WAF, Container Insights, deletion-protection handler
     for (const g of groups) {
       expect(g.Properties.KmsKeyId).toBeDefined();
       expect(g.Properties.RetentionInDays).toBe(731);
-      expect(g.DeletionPolicy).toBe('Retain');
+      // Named groups are removed only when their own create rolls back, so a retried deploy does not clash.
+      expect(g.DeletionPolicy).toBe(g.Properties.LogGroupName ? 'RetainExceptOnCreate' : 'Retain');
     }
   });
 });

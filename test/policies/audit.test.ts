@@ -1,7 +1,9 @@
 import { App, CfnParameter, Fn, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { finding, findingsOf, testStack } from './support';
 
 const PHI_TAG = [{ key: 'hipaa-kit:data-classification', value: 'phi' }];
@@ -193,6 +195,89 @@ describe('S3AuditBucketObjectLock', () => {
     trail(stack, { s3BucketName: token.ref }, 'Trail2');
     expect(findingsOf(stack, 'S3AuditBucketObjectLock')).toEqual([
       finding('S3AuditBucketObjectLock', token, 'DefaultRetention'),
+    ]);
+  });
+});
+
+describe('S3BucketDataEvents', () => {
+  test('compliant: a trail in another stack selects every bucket (arn:aws:s3), named or not', () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const env = { account: '123456789012', region: 'us-east-1' };
+    const data = new Stack(app, 'Data', { env });
+    new s3.CfnBucket(data, 'Named', { bucketName: 'kit-logs' });
+    new s3.CfnBucket(data, 'Unnamed');
+    trail(new Stack(app, 'Audit', { env }), { eventSelectors: s3Events('arn:aws:s3') });
+    expect(findingsOf(data, 'S3BucketDataEvents')).toEqual([]);
+  });
+
+  test('non-compliant: a trail that selects only the PHI bucket leaves the other buckets unlogged', () => {
+    const stack = testStack();
+    new s3.CfnBucket(stack, 'Phi', { bucketName: 'kit-phi', tags: PHI_TAG });
+    const audit = new s3.CfnBucket(stack, 'Audit');
+    const logsBucket = new s3.CfnBucket(stack, 'Logs', { bucketName: 'kit-access-logs' });
+    trail(stack, { eventSelectors: s3Events('arn:aws:s3:::kit-phi/') });
+    expect(findingsOf(stack, 'S3BucketDataEvents')).toEqual(
+      [finding('S3BucketDataEvents', audit), finding('S3BucketDataEvents', logsBucket)].sort(),
+    );
+  });
+});
+
+describe('AlarmTopicAcceptsCloudWatch', () => {
+  const tlsOnly = {
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 'sns:Publish',
+    Resource: '*',
+    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+  };
+  const cloudWatchMayPublish = {
+    Effect: 'Allow',
+    Principal: { Service: 'cloudwatch.amazonaws.com' },
+    Action: 'sns:Publish',
+    Resource: '*',
+    Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+  };
+  const topicWithPolicy = (stack: Stack, id: string, ...statements: object[]) => {
+    const topic = new sns.CfnTopic(stack, id);
+    if (statements.length > 0) {
+      new sns.CfnTopicPolicy(stack, `${id}Policy`, {
+        topics: [topic.ref],
+        policyDocument: { Version: '2012-10-17', Statement: statements },
+      });
+    }
+    return topic;
+  };
+  const alarm = (stack: Stack, id: string, actions: unknown[]) =>
+    new cloudwatch.CfnAlarm(stack, id, {
+      comparisonOperator: 'GreaterThanThreshold',
+      evaluationPeriods: 1,
+      threshold: 1,
+      metricName: 'm',
+      namespace: 'n',
+      period: 300,
+      statistic: 'Sum',
+      alarmActions: actions as string[],
+    });
+
+  test('compliant: the topic policy allows CloudWatch; a topic with SNS default policy; a topic in another stack', () => {
+    const app = new App({ builtinCloudFormationValidation: false });
+    const env = { account: '123456789012', region: 'us-east-1' };
+    const audit = new Stack(app, 'Audit', { env });
+    const ops = topicWithPolicy(audit, 'Ops', tlsOnly, cloudWatchMayPublish);
+    const plain = topicWithPolicy(audit, 'Plain');
+    alarm(audit, 'Root', [ops.ref, plain.ref]);
+    const data = new Stack(app, 'Data', { env });
+    data.addDependency(audit);
+    alarm(data, 'Storage', [Fn.importValue('OpsTopicArn')]); // an import no output names: not judged
+    expect(findingsOf(audit, 'AlarmTopicAcceptsCloudWatch')).toEqual([]);
+  });
+
+  test('non-compliant: the topic policy is a TLS-deny only, so the alarm fires into nothing', () => {
+    const stack = testStack();
+    const ops = topicWithPolicy(stack, 'Ops', tlsOnly);
+    const a = alarm(stack, 'Root', [ops.ref]);
+    expect(findingsOf(stack, 'AlarmTopicAcceptsCloudWatch')).toEqual([
+      finding('AlarmTopicAcceptsCloudWatch', a, `Topic::${Stack.of(ops).resolve(ops.logicalId)}`),
     ]);
   });
 });

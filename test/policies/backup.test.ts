@@ -1,5 +1,7 @@
-import { App, Fn, Stack } from 'aws-cdk-lib';
+import { App, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { finding, findingsOf, testStack } from './support';
@@ -97,6 +99,57 @@ describe('S3PhiBucketInBackupSelection', () => {
     selection(other, [Fn.importValue('Arn')]);
     expect(findingsOf(other, 'S3PhiBucketInBackupSelection')).toEqual([
       finding('S3PhiBucketInBackupSelection', unnamed),
+    ]);
+  });
+});
+
+describe('FixedNameRetainExceptOnCreate', () => {
+  test('compliant: named and RetainExceptOnCreate; unnamed and Retain; named without protection in the template', () => {
+    const stack = testStack();
+    const named = new s3.CfnBucket(stack, 'Named', { bucketName: 'fixed-name' });
+    named.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    new s3.CfnBucket(stack, 'Unnamed').applyRemovalPolicy(RemovalPolicy.RETAIN);
+    db(stack, 'Db', { dbInstanceIdentifier: 'fixed-db' }).applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    new logs.CfnLogGroup(stack, 'Logs', { logGroupName: '/fixed' }).applyRemovalPolicy(
+      RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    );
+    expect(findingsOf(stack, 'FixedNameRetainExceptOnCreate')).toEqual([]);
+  });
+
+  test('non-compliant: a named Retain bucket and log group; a named database and table protected in the template', () => {
+    const stack = testStack();
+    const bucket = new s3.CfnBucket(stack, 'Named', { bucketName: 'fixed-name' });
+    bucket.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const group = new logs.CfnLogGroup(stack, 'Logs', { logGroupName: '/fixed' });
+    group.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const database = db(stack, 'Db', { dbInstanceIdentifier: 'fixed-db', deletionProtection: true });
+    database.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    const table = new dynamodb.CfnTable(stack, 'Table', {
+      tableName: 'fixed-table',
+      keySchema: [{ attributeName: 'id', keyType: 'HASH' }],
+      attributeDefinitions: [{ attributeName: 'id', attributeType: 'S' }],
+      billingMode: 'PAY_PER_REQUEST',
+      deletionProtectionEnabled: true,
+    });
+    table.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    expect(findingsOf(stack, 'FixedNameRetainExceptOnCreate')).toEqual(
+      [
+        finding('FixedNameRetainExceptOnCreate', bucket, 'Retain::AWS::S3::Bucket'),
+        finding('FixedNameRetainExceptOnCreate', group, 'Retain::AWS::Logs::LogGroup'),
+        finding('FixedNameRetainExceptOnCreate', database, 'ProtectedInTemplate::AWS::RDS::DBInstance'),
+        finding('FixedNameRetainExceptOnCreate', table, 'Retain::AWS::DynamoDB::Table'),
+        finding('FixedNameRetainExceptOnCreate', table, 'ProtectedInTemplate::AWS::DynamoDB::Table'),
+      ].sort(),
+    );
+  });
+
+  test('a DeletionPolicy set by a raw override counts', () => {
+    const stack = testStack();
+    const bucket = new s3.CfnBucket(stack, 'Named', { bucketName: 'fixed-name' });
+    bucket.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+    bucket.addOverride('DeletionPolicy', 'Retain');
+    expect(findingsOf(stack, 'FixedNameRetainExceptOnCreate')).toEqual([
+      finding('FixedNameRetainExceptOnCreate', bucket, 'Retain::AWS::S3::Bucket'),
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import { CfnParameter, Fn } from 'aws-cdk-lib';
+import { CfnParameter, CfnResource, Fn } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { finding, findingsOf, testStack } from './support';
 
@@ -103,5 +103,43 @@ describe('IAMNoAdminManagedPolicies', () => {
     expect(findingsOf(stack, 'IAMNoAdminManagedPolicies')).toEqual([
       finding('IAMNoAdminManagedPolicies', role, 'Policy::AdministratorAccess'),
     ]);
+  });
+});
+
+describe('IAMNoInlinePolicies', () => {
+  test('compliant: a role with only managed policies', () => {
+    const stack = testStack();
+    const policy = new iam.CfnManagedPolicy(stack, 'Managed', { policyDocument: doc(allow('s3:GetObject')) });
+    new iam.CfnRole(stack, 'Role', { assumeRolePolicyDocument: trust, managedPolicyArns: [policy.ref] });
+    expect(findingsOf(stack, 'IAMNoInlinePolicies')).toEqual([]);
+  });
+
+  test('non-compliant: a Policies property, also on a role rendered as a plain CfnResource, and AWS::IAM::Policy', () => {
+    const stack = testStack();
+    const inline = [{ policyName: 'Inline', policyDocument: doc(allow('s3:GetObject')) }];
+    const role = new iam.CfnRole(stack, 'Role', { assumeRolePolicyDocument: trust, policies: inline });
+    // How CDK's CustomResourceProvider renders its role: not a CfnRole instance (cdk-nag's own rule skips it).
+    const providerRole = new CfnResource(stack, 'ProviderRole', {
+      type: 'AWS::IAM::Role',
+      properties: { AssumeRolePolicyDocument: trust, Policies: [{ PolicyName: 'Inline', PolicyDocument: doc() }] },
+    });
+    const attached = new iam.CfnPolicy(stack, 'Attached', {
+      policyName: 'p',
+      policyDocument: doc(allow('s3:GetObject')),
+      roles: [role.ref],
+    });
+    expect(findingsOf(stack, 'IAMNoInlinePolicies')).toEqual(
+      [role, providerRole, attached].map((r) => finding('IAMNoInlinePolicies', r)).sort(),
+    );
+  });
+
+  test('an inline policy removed by an escape hatch is compliant (rules read the rendered template)', () => {
+    const stack = testStack();
+    const role = new iam.CfnRole(stack, 'Role', {
+      assumeRolePolicyDocument: trust,
+      policies: [{ policyName: 'Inline', policyDocument: doc(allow('s3:GetObject')) }],
+    });
+    role.addPropertyDeletionOverride('Policies');
+    expect(findingsOf(stack, 'IAMNoInlinePolicies')).toEqual([]);
   });
 });

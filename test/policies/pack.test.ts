@@ -10,6 +10,7 @@ import { testStack } from './support';
 describe('PillarsChecks', () => {
   test('pins the exact list of rule IDs (adding or dropping a rule is a reviewed change)', () => {
     expect([...new PillarsChecks().ruleIds].sort()).toEqual([
+      'Pillars-AlarmTopicAcceptsCloudWatch',
       'Pillars-BackupVaultCustomerManagedKey',
       'Pillars-CloudTrailHardened',
       'Pillars-CognitoMfaRequiredTotpOnly',
@@ -24,7 +25,9 @@ describe('PillarsChecks', () => {
       'Pillars-EC2SupportedAmi',
       'Pillars-ELBHttpRedirectOnly',
       'Pillars-ELBTlsPolicy',
+      'Pillars-FixedNameRetainExceptOnCreate',
       'Pillars-IAMNoAdminManagedPolicies',
+      'Pillars-IAMNoInlinePolicies',
       'Pillars-IAMNoWildcardActions',
       'Pillars-KMSKeyRotation',
       'Pillars-LambdaSupportedRuntime',
@@ -36,6 +39,7 @@ describe('PillarsChecks', () => {
       'Pillars-RDSInBackupSelection',
       'Pillars-RDSSupportedEngineVersion',
       'Pillars-S3AuditBucketObjectLock',
+      'Pillars-S3BucketDataEvents',
       'Pillars-S3CustomerManagedKey',
       'Pillars-S3DenyInsecureTransport',
       'Pillars-S3PhiBucketDataEvents',

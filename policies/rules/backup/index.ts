@@ -1,2 +1,3 @@
 export * from './RDSInBackupSelection';
 export * from './S3PhiBucketInBackupSelection';
+export * from './FixedNameRetainExceptOnCreate';

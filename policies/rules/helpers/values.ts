@@ -16,12 +16,16 @@ import { CfnResource, Stack } from 'aws-cdk-lib';
 
 export type CfnProps = Record<string, any>;
 
-/** The resource's properties as CloudFormation will receive them (including overrides), resolved. */
-export function cfnProps(node: CfnResource): CfnProps {
+/** The resource as CloudFormation will receive it (Type, Properties, DeletionPolicy...; overrides included), resolved. */
+export function renderedResource(node: CfnResource): CfnProps {
   // _toCloudFormation is CDK's own renderer; L1 attributes would miss addPropertyOverride().
   const rendered = Stack.of(node).resolve((node as unknown as { _toCloudFormation(): object })._toCloudFormation());
-  const resource = Object.values(rendered?.Resources ?? {})[0] as { Properties?: CfnProps } | undefined;
-  return resource?.Properties ?? {};
+  return (Object.values(rendered?.Resources ?? {})[0] as CfnProps | undefined) ?? {};
+}
+
+/** The resource's properties as CloudFormation will receive them (including overrides), resolved. */
+export function cfnProps(node: CfnResource): CfnProps {
+  return renderedResource(node).Properties ?? {};
 }
 
 /** True for a resolved value that is still an intrinsic function (an object where a primitive was expected). */

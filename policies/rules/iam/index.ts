@@ -1,2 +1,3 @@
 export * from './IAMNoWildcardActions';
 export * from './IAMNoAdminManagedPolicies';
+export * from './IAMNoInlinePolicies';
