@@ -6,11 +6,26 @@
 export type Tenancy = 'dedicated' | 'default';
 export type DirectoryMode = 'enterprise' | 'public';
 
+/** One named person allowed onto the bastion (pillar P02): their own Linux account, key and database login. */
+export interface BastionOperator {
+  /** Linux and database user name: 2-32 lower-case letters, digits or `_`, starting with a letter. */
+  readonly name: string;
+  /** The person's own OpenSSH public key (`ssh-ed25519 ...` or `ssh-rsa ...`, 2048 bits or more), never shared. */
+  readonly sshPublicKey: string;
+  /** Last day of access, `YYYY-MM-DD` (UTC); the host locks the account after it. @default - no end date */
+  readonly expires?: string;
+}
+
 export interface BastionConfig {
   /** Deploy the SSH bastion. */
   readonly enabled: boolean;
-  /** OpenSSH public key imported as the EC2 key pair. @default - a key pair is created and its private key kept in SSM Parameter Store */
+  /**
+   * Break-glass only: the public key imported as the EC2 key pair (`ec2-user`). Every login with it raises the
+   * unlisted-login alarm. @default - a key pair is created and its private key kept in SSM Parameter Store
+   */
   readonly sshPublicKey?: string;
+  /** The named operators: one account each, no shared login. At least one when the bastion is enabled. */
+  readonly operators: BastionOperator[];
   /** EC2 instance type. Must support dedicated tenancy when tenancy is `dedicated`. */
   readonly instanceType: string;
   /** Also allow AWS Systems Manager Session Manager access. */
@@ -81,6 +96,16 @@ export interface MessagingConfig {
   readonly keyTableRecoveryDays: number;
 }
 
+/** Who owns the kit's accepted findings (the exception register) and how often they are reviewed. */
+export interface GovernanceConfig {
+  /** A role or team answering for every acknowledgement that names no owner of its own, e.g. 'Platform security lead'. */
+  readonly exceptionOwner: string;
+  /** Days between reviews, 1 to 366: an acknowledgement without its own date is due `reviewEveryDays` after `lastReviewed`. */
+  readonly reviewEveryDays: number;
+  /** `YYYY-MM-DD` of the last review of the register; move it (in a commit) when the owner has reviewed every exception. */
+  readonly lastReviewed: string;
+}
+
 export interface KitConfig {
   /** The profile's name, used in stack names. */
   readonly profileName: string;
@@ -116,6 +141,8 @@ export interface KitConfig {
   readonly backup: BackupConfig;
   /** The messaging service's policy settings and its key table. */
   readonly messaging: MessagingConfig;
+  /** Owner and review cycle of the exception register (every acknowledged finding). */
+  readonly governance: GovernanceConfig;
 }
 
 /** One configuration problem: the field's path and a message that says what to do. */

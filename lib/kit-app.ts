@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
-import { KitConfig } from '../core/config';
+import { addDays, setGovernanceDefaults, ungovernedAcknowledgements } from '../core/acknowledge';
+import { ConfigError, KitConfig } from '../core/config';
 import { kitNames } from '../core/naming';
 import { EvidenceRecorder } from '../policies/evidence/recorder';
 import {
@@ -20,6 +21,9 @@ import { assertDedicatedTenancyCompatible } from './tenancy-guard';
 
 /** Creates every stack of the kit for one validated config, wired in dependency order. */
 export function buildKit(app: App, config: KitConfig) {
+  // Every acknowledgement without its own owner or date gets the profile's: the register never shows a blank.
+  const { exceptionOwner, reviewEveryDays, lastReviewed } = config.governance;
+  setGovernanceDefaults(app, { owner: exceptionOwner, reviewBy: addDays(lastReviewed, reviewEveryDays) });
   const prefix = kitNames(config).stackPrefix;
   const common = { config };
   const keysStack = new KeysStack(app, `${prefix}-Keys`, common);
@@ -49,6 +53,8 @@ export function buildKit(app: App, config: KitConfig) {
     : undefined;
 
   if (config.tenancy === 'dedicated') assertDedicatedTenancyCompatible(app);
+  const ungoverned = ungovernedAcknowledgements(app);
+  if (ungoverned.length > 0) throw new ConfigError(ungoverned);
   return { keys: keysStack, network, audit, data, identity, service, bastion };
 }
 

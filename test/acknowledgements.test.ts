@@ -1,7 +1,16 @@
 import { App, CfnResource, Stack, Stage, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { acknowledge, expiredAcknowledgements, governanceOf } from '../core/acknowledge';
-import { buildTestKit } from './support/kit';
+import {
+  acknowledge,
+  expiredAcknowledgements,
+  governanceFor,
+  governanceOf,
+  setGovernanceDefaults,
+  ungovernedAcknowledgements,
+} from '../core/acknowledge';
+import { ConfigError } from '../core/config';
+import { buildKit } from '../lib/kit-app';
+import { buildTestKit, CDK_JSON_CONTEXT, testConfig } from './support/kit';
 
 /** Namespaces whose findings may be acknowledged; the rule id after `::` must carry the pack's own prefix. */
 const PACK_NAMESPACES = ['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5', 'Pillars', 'CloudFormation-Validate'];
@@ -134,5 +143,67 @@ describe('acknowledgement governance', () => {
     expect(() => acknowledge(resource(), 'AwsSolutions::AwsSolutions-S1', reason, { owner: ' ' })).toThrow(
       /owner must not be empty/,
     );
+  });
+});
+
+describe('owned exceptions', () => {
+  const reason = 'a reason long enough to pass the check';
+
+  test('every acknowledgement of the kit has an owner and a review-by date (the profile gives the defaults)', () => {
+    const root = buildTestKit().keys.node.root;
+    expect(ungovernedAcknowledgements(root)).toEqual([]);
+    const first = acknowledgementsIn(root)[0];
+    expect(governanceFor(first.construct, first.id)).toEqual({
+      owner: 'Platform security lead',
+      reviewBy: '2027-06-02',
+    });
+  });
+
+  test('an acknowledgement may name its own owner and date; the profile fills only what it leaves out', () => {
+    const app = new App();
+    setGovernanceDefaults(app, { owner: 'Platform security lead', reviewBy: '2027-01-01' });
+    const thing = new CfnResource(new Stack(app, 'Gov'), 'Thing', { type: 'Test::Thing' });
+    acknowledge(thing, 'AwsSolutions::AwsSolutions-S1', reason, { owner: 'Data platform team' });
+    acknowledge(thing, 'AwsSolutions::AwsSolutions-S2', reason, { reviewBy: '2026-12-31' });
+    expect(governanceFor(thing, 'AwsSolutions::AwsSolutions-S1')).toEqual({
+      owner: 'Data platform team',
+      reviewBy: '2027-01-01',
+    });
+    expect(governanceFor(thing, 'AwsSolutions::AwsSolutions-S2')).toEqual({
+      owner: 'Platform security lead',
+      reviewBy: '2026-12-31',
+    });
+  });
+
+  test('a missing owner fails synth, naming the acknowledgement and the fix', () => {
+    const app = new App({ context: CDK_JSON_CONTEXT, builtinCloudFormationValidation: false });
+    // Built outside buildKit, so no profile defaults: the date is given, the owner is nowhere.
+    const thing = new CfnResource(new Stack(app, 'Orphan'), 'Thing', { type: 'Test::Thing' });
+    acknowledge(thing, 'AwsSolutions::AwsSolutions-S1', reason, { reviewBy: '2027-01-01' });
+    acknowledge(thing, 'Pillars::Pillars-S3CustomerManagedKey', reason);
+    expect(ungovernedAcknowledgements(app)).toEqual([
+      'acknowledgement AwsSolutions::AwsSolutions-S1 on Orphan/Thing: no owner; set governance.exceptionOwner and ' +
+        'governance.reviewEveryDays in the profile, or pass { owner, reviewBy } to acknowledge()',
+      expect.stringMatching(
+        /^acknowledgement Pillars::Pillars-S3CustomerManagedKey on Orphan\/Thing: no owner and review-by date;/,
+      ),
+    ]);
+    // buildKit sets the profile's defaults on the app, then refuses any acknowledgement still without both.
+    expect(() => buildKit(app, testConfig())).not.toThrow();
+    expect(ungovernedAcknowledgements(app)).toEqual([]);
+  });
+
+  test.each([
+    [{ exceptionOwner: ' ' }, /^governance\.exceptionOwner: name the role or team/],
+    [{ reviewEveryDays: 0 }, /^governance\.reviewEveryDays: 0 must be a whole number of days from 1 to 366$/],
+    [{ lastReviewed: '2026-02-30' }, /^governance\.lastReviewed: "2026-02-30" must be the date of the last review/],
+  ])('bad governance %p is one line naming the field', (governance, message) => {
+    try {
+      testConfig({ governance });
+      throw new Error('accepted');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([expect.stringMatching(message)]);
+    }
   });
 });

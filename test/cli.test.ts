@@ -27,6 +27,14 @@ describe('bad configuration at the command line', () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
+  test('a profile without an exception owner fails synth naming governance.exceptionOwner', () => {
+    const result = runApp({ overrides: JSON.stringify({ governance: { exceptionOwner: '' } }) });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'hipaa-kit: governance.exceptionOwner: name the role or team that owns accepted findings, e.g. "Platform security lead"',
+    ]);
+  });
+
   test('an unknown profile is named', () => {
     const result = runApp({ profile: 'production' });
     expect(result.status).toBe(1);

@@ -1,6 +1,6 @@
 import { Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { governanceOf } from '../../core/acknowledge';
+import { governanceFor } from '../../core/acknowledge';
 import { AcknowledgementRef } from './types';
 
 /** CDK's normalized form of an acknowledgement id: spaces become dashes (core `normalizeValidationId`). */
@@ -18,11 +18,12 @@ export function acknowledgementsOn(construct: IConstruct): Map<string, string> {
   return found;
 }
 
-/** The acknowledgement reference for `id` made on `construct`, with its owner and review-by date when recorded. */
+/**
+ * The acknowledgement reference for `id` made on `construct`, with its owner and review-by date: its own, else the
+ * profile's defaults in force there.
+ */
 export function acknowledgementRef(construct: IConstruct, id: string, reason: string): AcknowledgementRef {
-  const governance = governanceOf(construct)
-    .filter((g) => normalizeAcknowledgementId(g.id) === id)
-    .pop();
+  const governance = governanceFor(construct, id);
   return {
     id,
     reason,
