@@ -12,7 +12,12 @@ import { NetworkStack } from '../lib/network-stack';
 import { buildTestKit, CDK_JSON_CONTEXT, testConfig } from './support/kit';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Resource = { Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+type Resource = {
+  Properties: Record<string, any>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  DependsOn?: string[];
+};
 
 const VPC_CIDR = '10.40.0.0/16';
 

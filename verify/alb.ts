@@ -1,9 +1,12 @@
 /**
  * ALB: the HTTPS listener with the synthesized TLS policy, port 80 only redirecting to HTTPS (its default action and
- * every rule), no other listener, and the WAF web ACL still associated.
+ * every rule), no other listener, the WAF web ACL still associated, and deletion protection on (the template states
+ * none: Custom::DeletionProtectionAfterCreate turns it on after the stack's create, so only a live check proves it).
  */
 import {
   DescribeListenersCommand,
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancerAttributesCommandOutput,
   DescribeRulesCommand,
   DescribeRulesCommandOutput,
   DescribeListenersCommandOutput,
@@ -33,6 +36,12 @@ export const ALB_CHECKS = {
     hipaa: TRANSIT,
   },
   waf: { id: 'alb.waf', title: 'WAF web ACL associated', pillars: ['P12'], hipaa: ['164.312(a)(1)', '164.312(e)(1)'] },
+  deletionProtection: {
+    id: 'alb.deletion-protection',
+    title: 'Deletion protection on',
+    pillars: [],
+    hipaa: ['164.308(a)(7)(ii)(A)'],
+  },
 } as const satisfies Record<string, CheckSpec>;
 
 export async function checkAlb(ctx: VerifyContext): Promise<CheckResult[]> {
@@ -81,10 +90,24 @@ export async function checkAlb(ctx: VerifyContext): Promise<CheckResult[]> {
           new GetWebACLForResourceCommand({ ResourceArn: lb.physicalId }),
         );
         const acl = waf.WebACL;
+        const attributes: DescribeLoadBalancerAttributesCommandOutput = await ctx.call(
+          ctx.clients.elb,
+          new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: lb.physicalId }),
+        );
+        const protectedLb = (attributes.Attributes ?? []).some(
+          (a) => a.Key === 'deletion_protection.enabled' && a.Value === 'true',
+        );
         return [
           judge(AREA, ALB_CHECKS.https, where, httpsProblems, `HTTPS 443 with ${https[0]?.SslPolicy}`),
           judge(AREA, ALB_CHECKS.redirect, where, otherProblems, 'HTTP 80 redirects to HTTPS 443'),
           judge(AREA, ALB_CHECKS.waf, where, acl ? [] : ['no web ACL is associated'], `web ACL ${acl?.Name}`),
+          judge(
+            AREA,
+            ALB_CHECKS.deletionProtection,
+            where,
+            protectedLb ? [] : ['deletion protection is off'],
+            'deletion_protection.enabled true',
+          ),
         ];
       }),
     ),

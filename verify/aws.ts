@@ -8,6 +8,7 @@ import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -36,6 +37,7 @@ export interface Clients {
   readonly cognito: CognitoIdentityProviderClient;
   readonly ec2: EC2Client;
   readonly elb: ElasticLoadBalancingV2Client;
+  readonly iam: IAMClient;
   readonly kms: KMSClient;
   readonly rds: RDSClient;
   readonly s3: S3Client;
@@ -54,6 +56,7 @@ export function createClients(region: string, credentials: AwsCredentialIdentity
     cognito: new CognitoIdentityProviderClient(config),
     ec2: new EC2Client(config),
     elb: new ElasticLoadBalancingV2Client(config),
+    iam: new IAMClient(config),
     kms: new KMSClient(config),
     rds: new RDSClient(config),
     s3: new S3Client(config),

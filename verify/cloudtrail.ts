@@ -1,6 +1,7 @@
 /**
  * CloudTrail: the kit's trail is logging, delivered recently without errors, multi-region with log file validation
- * and KMS, still selects the PHI bucket's data events, and wrote digest files in the last 24 hours.
+ * and KMS, still selects the data events of the PHI bucket and of every other bucket, and wrote digest files in the
+ * last 24 hours.
  */
 import {
   GetEventSelectorsCommand,
@@ -36,6 +37,12 @@ export const CLOUDTRAIL_CHECKS = {
   dataEvents: {
     id: 'cloudtrail.phi-data-events',
     title: "Event selectors include the PHI bucket's data events",
+    pillars: ['P03'],
+    hipaa: ['164.312(b)', '164.308(a)(1)(ii)(D)'],
+  },
+  allBucketsDataEvents: {
+    id: 'cloudtrail.all-buckets-data-events',
+    title: 'Event selectors include the data events of every S3 bucket',
     pillars: ['P03'],
     hipaa: ['164.312(b)', '164.308(a)(1)(ii)(D)'],
   },
@@ -107,6 +114,24 @@ export async function checkCloudTrail(ctx: VerifyContext): Promise<CheckResult[]
           );
         });
 
+        // Every bucket: a basic selector on `arn:<partition>:s3` (or `...:s3:::`), or an advanced one on S3 objects
+        // with no ARN filter, in both directions.
+        const allBuckets =
+          (selectors.EventSelectors ?? []).some(
+            (s) =>
+              (s.ReadWriteType ?? 'All') === 'All' &&
+              (s.DataResources ?? []).some(
+                (d) => d.Type === 'AWS::S3::Object' && (d.Values ?? []).some((v) => /^arn:[a-z-]+:s3(:::)?$/.test(v)),
+              ),
+          ) ||
+          (selectors.AdvancedEventSelectors ?? []).some((s) => {
+            const fields = s.FieldSelectors ?? [];
+            return (
+              fields.some((f) => f.Field === 'resources.type' && f.Equals?.includes('AWS::S3::Object')) &&
+              !fields.some((f) => f.Field === 'readOnly' || f.Field === 'resources.ARN')
+            );
+          });
+
         const digestProblems = await digestsProblems(ctx, t.S3BucketName, t.S3KeyPrefix);
         return [
           judge(
@@ -136,6 +161,13 @@ export async function checkCloudTrail(ctx: VerifyContext): Promise<CheckResult[]
             where,
             covered || advanced ? [] : [`no S3 data-event selector for ${phiBucket}`],
             `S3 data events of ${phiBucket} selected`,
+          ),
+          judge(
+            AREA,
+            CLOUDTRAIL_CHECKS.allBucketsDataEvents,
+            where,
+            allBuckets ? [] : ['no S3 data-event selector for every bucket (reads and writes)'],
+            'S3 data events of every bucket selected',
           ),
           judge(
             AREA,

@@ -35,8 +35,10 @@ export const COMMAND_PERMISSIONS: Record<string, string> = {
   DescribeUserPoolClientCommand: 'cognito-idp:DescribeUserPoolClient',
   DescribeListenersCommand: 'elasticloadbalancing:DescribeListeners',
   DescribeRulesCommand: 'elasticloadbalancing:DescribeRules',
+  DescribeLoadBalancerAttributesCommand: 'elasticloadbalancing:DescribeLoadBalancerAttributes',
   GetWebACLForResourceCommand: 'wafv2:GetWebACLForResource',
   GetTopicAttributesCommand: 'sns:GetTopicAttributes',
+  ListRolePoliciesCommand: 'iam:ListRolePolicies',
 };
 
 /** The IAM action a command needs; throws for a command nobody mapped (a programming error, caught by tests). */

@@ -14,6 +14,7 @@ import { checkCognito } from './cognito';
 import { Thresholds, VerifyContext } from './context';
 import { Deployment, discover, HEALTHY_STACK_STATUSES } from './discovery';
 import { checkEc2 } from './ec2';
+import { checkIam } from './iam';
 import { VerifyError } from './errors';
 import { Templates } from './expected';
 import { checkKms } from './kms';
@@ -33,6 +34,7 @@ export const AREAS = [
   checkCognito,
   checkAlb,
   checkSns,
+  checkIam,
 ];
 
 export const STACK_CHECK: CheckSpec = {

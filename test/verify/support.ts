@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import {
   DescribeListenersCommand,
+  DescribeLoadBalancerAttributesCommand,
   DescribeRulesCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -44,6 +45,7 @@ import {
   ListObjectsV2Command,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { GetWebACLForResourceCommand, WAFV2Client } from '@aws-sdk/client-wafv2';
@@ -129,6 +131,7 @@ export const mocks = {
   cognito: mockClient(CognitoIdentityProviderClient),
   ec2: mockClient(EC2Client),
   elb: mockClient(ElasticLoadBalancingV2Client),
+  iam: mockClient(IAMClient),
   kms: mockClient(KMSClient),
   rds: mockClient(RDSClient),
   s3: mockClient(S3Client),
@@ -286,12 +289,8 @@ export function healthyAccount(): void {
         {
           ReadWriteType: 'All',
           IncludeManagementEvents: true,
-          DataResources: [
-            {
-              Type: 'AWS::S3::Object',
-              Values: [`arn:aws:s3:::${config.account && find('AWS::S3::Bucket', 'PhiBucket').physicalId}/`],
-            },
-          ],
+          // As the kit deploys it: every bucket, which covers the PHI bucket too.
+          DataResources: [{ Type: 'AWS::S3::Object', Values: ['arn:aws:s3'] }],
         },
       ],
     });
@@ -471,6 +470,9 @@ export function healthyAccount(): void {
       },
     ],
   });
+  mocks.elb.on(DescribeLoadBalancerAttributesCommand).resolves({
+    Attributes: [{ Key: 'deletion_protection.enabled', Value: 'true' }],
+  });
   mocks.elb.on(DescribeRulesCommand).resolves({
     Rules: [
       {
@@ -484,4 +486,5 @@ export function healthyAccount(): void {
     WebACL: { Name: 'kit-waf', Id: 'waf-1', ARN: 'arn:waf', DefaultAction: {}, VisibilityConfig: undefined } as never,
   });
   mocks.sns.on(GetTopicAttributesCommand).resolves({ Attributes: { KmsMasterKeyId: dataKeyArn } });
+  mocks.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [], IsTruncated: false });
 }
