@@ -193,6 +193,24 @@ describe('Audit stack', () => {
       });
     });
 
+    test("lets this account's CloudWatch alarms publish (a topic policy replaces SNS's default one)", () => {
+      const policy = only(template, 'AWS::SNS::TopicPolicy');
+      const allow = policy.Properties.PolicyDocument.Statement.filter((s: { Effect: string }) => s.Effect === 'Allow');
+      expect(allow).toEqual([
+        {
+          Sid: 'AllowThisAccountsCloudWatchAlarms',
+          Effect: 'Allow',
+          Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: { Ref: expect.stringMatching(/^OpsTopic/) },
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': '123456789012' },
+            ArnLike: { 'aws:SourceArn': 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:*' },
+          },
+        },
+      ]);
+    });
+
     test('subscribes the alarm email from the config', () => {
       template.hasResourceProperties('AWS::SNS::Subscription', {
         Protocol: 'email',
