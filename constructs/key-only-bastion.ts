@@ -3,9 +3,14 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge } from '../core/acknowledge';
+import { BastionOperator } from '../core/config';
 import { partitionOf } from '../core/partition';
+import { BastionOperators, NAMED_LOGIN_SSHD_SETTINGS, operatorAccessScript } from './bastion-operators';
+import { BastionLogGroupNames, BastionSessionRecording, sessionRecordingScript } from './bastion-session-recording';
 
 export interface KeyOnlyBastionProps {
   readonly vpc: ec2.IVpc;
@@ -25,6 +30,17 @@ export interface KeyOnlyBastionProps {
   readonly idleTimeoutSeconds?: number;
   /** Root volume size. @default 8 GiB (the AL2023 image size) */
   readonly rootVolumeGiB?: number;
+  /** The named people who log in (pillar P02), and the SSM parameter their roster lives in. */
+  readonly operators: { readonly list: BastionOperator[]; readonly rosterParameterName: string };
+  /** Where every session is recorded (pillar P03). */
+  readonly recording: {
+    readonly logGroupNames: BastionLogGroupNames;
+    readonly logsKey: kms.IKey;
+    readonly retentionDays: number;
+    readonly alarmTopic: sns.ITopic;
+    /** Session Manager transcripts also go here (the audit bucket), under `bastion-sessions/`. */
+    readonly transcriptBucket: s3.IBucket;
+  };
 }
 
 /** Where the hardening lands on the instance; a drop-in loaded before the distro's files, and first value wins. */
@@ -46,7 +62,13 @@ export const SSHD_SETTINGS: ReadonlyArray<readonly [string, string]> = [
   ['X11Forwarding', 'no'],
   ['AllowAgentForwarding', 'no'], // use ProxyJump; agent forwarding exposes keys to the bastion's root
   ['LogLevel', 'VERBOSE'], // logs the key fingerprint of every login (pillar P03)
+  ...NAMED_LOGIN_SSHD_SETTINGS, // own key file per person, only operators and break-glass may log in (pillar P02)
 ];
+
+const LIST_KEYWORDS = new Set(['AllowGroups', 'AllowUsers', 'DenyGroups', 'DenyUsers']);
+
+/** Session Manager transcripts land in the transcript bucket under this prefix. */
+export const SSM_TRANSCRIPT_PREFIX = 'bastion-sessions/';
 
 /**
  * A key-only SSH bastion: Amazon Linux 2023 (latest image at launch), IMDSv2 only, CMK-encrypted root volume,
@@ -65,6 +87,9 @@ export class KeyOnlyBastion extends Construct implements ec2.IConnectable {
    * Operators start sessions with `--document-name` set to it.
    */
   readonly sessionDocument?: ssm.CfnDocument;
+  readonly operators: BastionOperators;
+  readonly recording: BastionSessionRecording;
+  readonly hostPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: KeyOnlyBastionProps) {
     super(scope, id);
@@ -94,12 +119,29 @@ export class KeyOnlyBastion extends Construct implements ec2.IConnectable {
     this.connections = this.securityGroup.connections;
 
     this.role = new iam.Role(this, 'Role', {
-      description: 'SSH bastion instance role: nothing beyond Session Manager when that is enabled',
+      description: 'SSH bastion instance role: its operator roster, its session logs and Session Manager when enabled',
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+    });
+    // One customer-managed policy for what the host itself does (no inline policies, pillar rule IAMNoInlinePolicies).
+    this.hostPolicy = new iam.ManagedPolicy(this, 'HostPolicy', {
+      description: 'Bastion host: read its operator roster, write its session logs and transcripts',
+      roles: [this.role],
+    });
+    this.operators = new BastionOperators(this, 'Operators', {
+      operators: props.operators.list,
+      rosterParameterName: props.operators.rosterParameterName,
+      policy: this.hostPolicy,
+    });
+    this.recording = new BastionSessionRecording(this, 'SessionRecording', {
+      logGroupNames: props.recording.logGroupNames,
+      logsKey: props.recording.logsKey,
+      auditRetentionDays: props.recording.retentionDays,
+      policy: this.hostPolicy,
+      alarmTopic: props.recording.alarmTopic,
     });
     if (props.ssmSessionManager) {
       this.allowSessionManager();
-      this.sessionDocument = this.sessionPreferences(idleTimeout);
+      this.sessionDocument = this.sessionPreferences(idleTimeout, props.recording);
     }
 
     const cpuType =
@@ -107,7 +149,12 @@ export class KeyOnlyBastion extends Construct implements ec2.IConnectable {
         ? ec2.AmazonLinuxCpuType.ARM_64
         : ec2.AmazonLinuxCpuType.X86_64;
     const userData = ec2.UserData.forLinux();
-    userData.addCommands(...hardeningScript(props.bannerText, idleTimeout));
+    userData.addCommands(
+      ...hardeningScript(props.bannerText, idleTimeout, [
+        ...sessionRecordingScript(props.recording.logGroupNames),
+        ...operatorAccessScript(props.operators.rosterParameterName, Stack.of(this).region),
+      ]),
+    );
 
     // The latest AL2023 image, resolved by EC2 at launch rather than by CloudFormation at every deploy, so a new
     // AL2023 release does not replace (and, with termination protection, wedge) the running bastion. EC2 documents
@@ -175,23 +222,56 @@ export class KeyOnlyBastion extends Construct implements ec2.IConnectable {
 
   /**
    * A Session document with the kit's preferences. The account-wide `SSM-SessionManagerRunShell` is left alone
-   * (creating it fails where it already exists). Session transcripts are not logged: an admin psql session would
-   * put PHI into the logs; SSM still records who started which session in CloudTrail.
+   * (creating it fails where it already exists). Transcripts are streamed to a KMS-encrypted log group and uploaded
+   * to the audit bucket; with both `*EncryptionEnabled`, Session Manager starts no session whose destination is not
+   * encrypted. A transcript can hold PHI (an admin psql session), so both destinations are PHI-grade: CMK, audit
+   * retention, Object Lock on the bucket.
    */
-  private sessionPreferences(idleTimeoutSeconds: number): ssm.CfnDocument {
+  private sessionPreferences(idleTimeoutSeconds: number, recording: KeyOnlyBastionProps['recording']): ssm.CfnDocument {
+    const bucket = recording.transcriptBucket;
+    this.hostPolicy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'UploadSessionTranscripts',
+        actions: ['s3:PutObject'],
+        resources: [bucket.arnForObjects(`${SSM_TRANSCRIPT_PREFIX}*`)],
+      }),
+    );
+    this.hostPolicy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'CheckTranscriptBucketEncryption',
+        actions: ['s3:GetEncryptionConfiguration'],
+        resources: [bucket.bucketArn],
+      }),
+    );
+    if (bucket.encryptionKey) {
+      this.hostPolicy.addStatements(
+        new iam.PolicyStatement({
+          sid: 'EncryptSessionTranscripts',
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [bucket.encryptionKey.keyArn],
+        }),
+      );
+    }
     return new ssm.CfnDocument(this, 'SessionPreferences', {
       documentType: 'Session',
       documentFormat: 'JSON',
       updateMethod: 'NewVersion',
       content: {
         schemaVersion: '1.0',
-        description: 'HIPAA kit bastion sessions: 15-minute idle logoff (pillar P14), no run-as, read-only TMOUT',
+        description:
+          'HIPAA kit bastion sessions: recorded to an encrypted log group and the audit bucket (P03), 15-minute idle logoff (P14), no run-as',
         sessionType: 'Standard_Stream',
         inputs: {
           idleSessionTimeout: String(Math.max(1, Math.round(idleTimeoutSeconds / 60))),
           maxSessionDuration: '480',
           runAsEnabled: false,
           shellProfile: { linux: `readonly TMOUT=${idleTimeoutSeconds}; export TMOUT`, windows: '' },
+          cloudWatchLogGroupName: recording.logGroupNames.ssmSessions,
+          cloudWatchEncryptionEnabled: true,
+          cloudWatchStreamingEnabled: true,
+          s3BucketName: bucket.bucketName,
+          s3KeyPrefix: SSM_TRANSCRIPT_PREFIX,
+          s3EncryptionEnabled: true,
         },
       },
     });
@@ -239,13 +319,17 @@ export class KeyOnlyBastion extends Construct implements ec2.IConnectable {
 }
 
 /** The user-data lines: write the hardening, validate it, and only then restart sshd. Fails loudly otherwise. */
-export function hardeningScript(bannerText: string, idleTimeoutSeconds: number): string[] {
+export function hardeningScript(bannerText: string, idleTimeoutSeconds: number, setup: string[] = []): string[] {
   const banner = Buffer.from(bannerText.endsWith('\n') ? bannerText : `${bannerText}\n`, 'utf8').toString('base64');
-  const expected = SSHD_SETTINGS.map(([k, v]) => `${k.toLowerCase()} ${v}`);
+  // sshd -T prints a list-valued keyword (AllowGroups) once per value.
+  const expected = SSHD_SETTINGS.flatMap(([k, v]) =>
+    LIST_KEYWORDS.has(k) ? v.split(' ').map((item) => `${k.toLowerCase()} ${item}`) : [`${k.toLowerCase()} ${v}`],
+  );
   return [
     'set -euo pipefail',
     'fail() { echo "hipaa-kit: bastion hardening FAILED: $*" | tee /dev/console >&2; exit 1; }',
     'trap \'fail "command failed at line $LINENO"\' ERR',
+    ...setup, // accounts, groups and session recording, in place before sshd admits anyone
     'install -d -m 0755 /etc/ssh/sshd_config.d',
     `cat > ${SSHD_DROP_IN} <<'HIPAA_KIT_SSHD'`,
     '# HIPAA kit (pillars P11, P15): key-only SSH. Loaded first, so these values win over later files.',

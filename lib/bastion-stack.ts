@@ -1,24 +1,35 @@
 import { CfnOutput } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { kitNames } from '../core/naming';
+import { bastionLogGroupNames } from '../constructs/bastion-session-recording';
 import { KeyOnlyBastion } from '../constructs/key-only-bastion';
 import { KitKeys } from '../constructs/kit-keys';
+import { OperatorAccessPolicies } from '../constructs/operator-access-policies';
 import { KitStack, KitStackProps } from './kit-stack';
 
 export interface BastionStackProps extends KitStackProps {
   readonly keys: KitKeys;
   readonly vpc: ec2.IVpc;
   readonly database: rds.DatabaseInstance;
+  /** Bastion alarms (root session, unlisted login) go here. */
+  readonly opsTopic: sns.ITopic;
+  /** Session Manager transcripts are uploaded here too (the Object Lock audit bucket). */
+  readonly auditBucket: s3.IBucket;
 }
 
 /** The key-only SSH bastion, the admins' one way in (pillars P10, P11, P14, P15), with a path to the database. */
 export class BastionStack extends KitStack {
   readonly bastion: KeyOnlyBastion;
+  readonly operatorPolicies: OperatorAccessPolicies;
 
   constructor(scope: Construct, id: string, props: BastionStackProps) {
     super(scope, id, { ...props, stateful: false });
     const { config } = props;
+    const names = kitNames(config);
 
     this.bastion = new KeyOnlyBastion(this, 'KeyOnlyBastion', {
       vpc: props.vpc,
@@ -28,6 +39,27 @@ export class BastionStack extends KitStack {
       volumeKey: props.keys.dataKey,
       bannerText: config.service.bannerText,
       ssmSessionManager: config.bastion.ssmSessionManager,
+      operators: {
+        list: config.bastion.operators,
+        rosterParameterName: `/${names.resourcePrefix}/bastion/operators`,
+      },
+      recording: {
+        logGroupNames: bastionLogGroupNames(names.resourcePrefix),
+        logsKey: props.keys.logsKey,
+        retentionDays: config.auditRetentionDays,
+        alarmTopic: props.opsTopic,
+        transcriptBucket: props.auditBucket,
+      },
+    });
+
+    this.operatorPolicies = new OperatorAccessPolicies(this, 'OperatorAccess', {
+      operators: config.bastion.operators,
+      namePrefix: names.resourcePrefix,
+      databaseResourceId: props.database.instanceResourceId!, // always set on a DatabaseInstance this app creates
+      sessionManager: this.bastion.sessionDocument && {
+        instanceId: this.bastion.instance.instanceId,
+        documentName: this.bastion.sessionDocument.ref,
+      },
     });
 
     // allowTo from the bastion's side: CDK places both the egress rule and the database SG's ingress rule
@@ -47,6 +79,10 @@ export class BastionStack extends KitStack {
         value: this.bastion.sessionDocument.ref,
       });
     }
+    new CfnOutput(this, 'BastionOperatorPolicies', {
+      description: "Attach each to that person's own IAM identity (database login by IAM auth, recorded sessions)",
+      value: config.bastion.operators.map((op) => `${names.resourcePrefix}-operator-${op.name}`).join(','),
+    });
     if (!config.bastion.sshPublicKey) {
       new CfnOutput(this, 'BastionPrivateKeyParameter', {
         description: 'SSM SecureString holding the private key EC2 created (aws ssm get-parameter --with-decryption)',

@@ -49,7 +49,14 @@ export function buildKit(app: App, config: KitConfig) {
     identity,
   });
   const bastion = config.bastion.enabled
-    ? new BastionStack(app, `${prefix}-Bastion`, { ...common, keys, vpc: network.vpc, database: data.database })
+    ? new BastionStack(app, `${prefix}-Bastion`, {
+        ...common,
+        keys,
+        vpc: network.vpc,
+        database: data.database,
+        opsTopic: audit.opsTopic,
+        auditBucket: audit.auditBucket,
+      })
     : undefined;
 
   if (config.tenancy === 'dedicated') assertDedicatedTenancyCompatible(app);

@@ -3,6 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { bastionLogGroupNames } from '../constructs/bastion-session-recording';
 import { KeyOnlyBastion, SSHD_DROP_IN, TMOUT_FILE } from '../constructs/key-only-bastion';
 import { buildTestKit, testConfig } from './support/kit';
 
@@ -108,7 +111,9 @@ describe('BastionStack (example profile)', () => {
   test('Session Manager uses a least-privilege customer-managed policy, not AmazonSSMManagedInstanceCore', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/AmazonSSMManagedInstanceCore/);
     template.resourceCountIs('AWS::IAM::Policy', 0);
-    const policy = only(template, 'AWS::IAM::ManagedPolicy').Properties;
+    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy') as Record<string, Resource>).find(
+      (p) => /Session Manager/.test(p.Properties.Description),
+    )!.Properties;
     const actions = policy.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) => s.Action);
     expect(actions.sort()).toEqual(
       [
@@ -130,7 +135,8 @@ describe('BastionStack (example profile)', () => {
       runAsEnabled: false,
       shellProfile: { linux: 'readonly TMOUT=900; export TMOUT' },
     });
-    expect(doc.Content.inputs.cloudWatchLogGroupName).toBeUndefined(); // transcripts could carry PHI
+    // Transcripts are recorded (issue 16): bastion-operators.test.ts pins where and how.
+    expect(doc.Content.inputs.cloudWatchLogGroupName).toBe('/hipaa-kit-example/bastion/ssm-sessions');
     template.hasOutput('BastionSessionDocument', {});
   });
 
@@ -198,14 +204,21 @@ describe('BastionStack (config variations)', () => {
     expect(JSON.stringify(output)).toMatch(/KeyPairId/);
   });
 
-  test('without Session Manager, the instance role has no policy at all', () => {
+  test('without Session Manager, the instance role has only its host policy (roster, session logs)', () => {
     const template = Template.fromStack(buildTestKit({ bastion: { ssmSessionManager: false } }).bastion!);
-    template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
     template.resourceCountIs('AWS::SSM::Document', 0);
     template.resourceCountIs('AWS::IAM::Policy', 0);
     const role = only(template, 'AWS::IAM::Role').Properties;
-    expect(role.ManagedPolicyArns).toBeUndefined();
     expect(role.Policies).toBeUndefined();
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy') as Record<string, Resource>);
+    const hostPolicies = policies.filter((p) =>
+      JSON.stringify(p.Properties.Roles ?? []).includes('KeyOnlyBastionRole'),
+    );
+    expect(hostPolicies).toHaveLength(1);
+    const actions = hostPolicies[0].Properties.PolicyDocument.Statement.flatMap(
+      (s: { Action: string | string[] }) => s.Action,
+    );
+    expect(actions.some((a: string) => a.startsWith('ssmmessages:') || a.startsWith('s3:'))).toBe(false);
   });
 
   test('a disabled bastion builds no stack', () => {
@@ -241,6 +254,14 @@ describe('BastionStack (config variations)', () => {
       instanceType: new ec2.InstanceType('t3.micro'),
       bannerText: 'Authorized use only',
       adminCidrs: ['203.0.113.0/28'],
+      operators: { list: config.bastion.operators, rosterParameterName: '/t/bastion/operators' },
+      recording: {
+        logGroupNames: bastionLogGroupNames('t'),
+        logsKey: volumeKey,
+        retentionDays: 2192,
+        alarmTopic: new sns.Topic(stack, 'Topic'),
+        transcriptBucket: new s3.Bucket(stack, 'Bucket'),
+      },
     };
 
     test('refuses an ECDSA key, which EC2 cannot import', () => {
