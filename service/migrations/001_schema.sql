@@ -355,7 +355,7 @@ $$;
 -- sealed body, outbox rows and the audit row. SECURITY INVOKER, so every insert passes the caller's RLS.
 CREATE FUNCTION hmk.send_message(p_user uuid, p_session text, p_idle_seconds int, p_conversation uuid,
                                  p_scheme text, p_key_id text, p_encrypted_key bytea, p_iv bytea, p_ciphertext bytea,
-                                 p_ip inet, p_user_agent text, p_request_id text)
+                                 p_ip inet, p_user_agent text, p_request_id text, p_events boolean)
 RETURNS TABLE (id uuid, created_at timestamptz) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -379,6 +379,11 @@ BEGIN
   WHERE p.conversation_id = p_conversation AND p.user_id <> p_user;
   PERFORM hmk.audit('message.send', ARRAY[p_conversation::text, msg_id::text], p_ip, p_user_agent, 'ok', 201,
                     p_request_id);
+  -- message.created for every participant, the sender's other devices included (hmk.emit_events, 010).
+  IF p_events THEN
+    PERFORM hmk.emit_events(ARRAY(SELECT p.user_id FROM hmk.participants p WHERE p.conversation_id = p_conversation),
+                            'message.created', p_conversation, msg_id, p_user);
+  END IF;
   RETURN QUERY SELECT msg_id, msg_at;
 END $$;
 
@@ -387,7 +392,8 @@ END $$;
 -- each is still all-or-nothing together with its audit and outbox rows.
 CREATE FUNCTION hmk.send_messages(p_idle_seconds int, p_users uuid[], p_sessions text[], p_conversations uuid[],
                                   p_schemes text[], p_key_ids text[], p_encrypted_keys bytea[], p_ivs bytea[],
-                                  p_ciphertexts bytea[], p_ips inet[], p_user_agents text[], p_request_ids text[])
+                                  p_ciphertexts bytea[], p_ips inet[], p_user_agents text[], p_request_ids text[],
+                                  p_events boolean)
 RETURNS TABLE (ord int, id uuid, created_at timestamptz, error_code text, error_message text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -395,10 +401,15 @@ DECLARE
   i int;
   r record;
 BEGIN
+  -- Sessions, then event cursors, each in order, before any message (the lock order is in 010_events.sql).
+  IF p_events THEN
+    PERFORM hmk.lock_for_send(p_sessions, p_conversations);
+  END IF;
   FOR i IN 1 .. coalesce(cardinality(p_users), 0) LOOP
     BEGIN
       SELECT * INTO r FROM hmk.send_message(p_users[i], p_sessions[i], p_idle_seconds, p_conversations[i], p_schemes[i],
-        p_key_ids[i], p_encrypted_keys[i], p_ivs[i], p_ciphertexts[i], p_ips[i], p_user_agents[i], p_request_ids[i]);
+        p_key_ids[i], p_encrypted_keys[i], p_ivs[i], p_ciphertexts[i], p_ips[i], p_user_agents[i], p_request_ids[i],
+        p_events);
       ord := i; id := r.id; created_at := r.created_at; error_code := NULL; error_message := NULL;
     EXCEPTION WHEN OTHERS THEN
       ord := i; id := NULL; created_at := NULL; error_code := SQLSTATE; error_message := SQLERRM;
@@ -413,7 +424,8 @@ GRANT EXECUTE ON FUNCTION hmk.user_id(), hmk.my_conversation_ids(), hmk.audit_fi
 GRANT EXECUTE ON FUNCTION hmk.begin_request(uuid, text, int), hmk.begin_request(uuid, text, int, text[]),
   hmk.begin_request(uuid, text, int, text[], boolean),
   hmk.register_device(text, bytea, text), hmk.audit(text, text[], inet, text, text, int, text),
-  hmk.send_message(uuid, text, int, uuid, text, text, bytea, bytea, bytea, inet, text, text),
-  hmk.send_messages(int, uuid[], text[], uuid[], text[], text[], bytea[], bytea[], bytea[], inet[], text[], text[])
+  hmk.send_message(uuid, text, int, uuid, text, text, bytea, bytea, bytea, inet, text, text, boolean),
+  hmk.send_messages(int, uuid[], text[], uuid[], text[], text[], bytea[], bytea[], bytea[], inet[], text[], text[],
+                    boolean)
   TO hmk_app;
 -- hmk.create_conversation and hmk.read_messages, which need the roles and break-glass, are defined in 008.

@@ -24,6 +24,7 @@ import {
   RETENTION_ROLE,
   assertServingLoginIsSafe,
   createOwnerClient,
+  createRoleClient,
   createRolePool,
   setServiceLoginPassword,
 } from './db/pool.js';
@@ -37,6 +38,7 @@ import { SnsPushGateway } from './push/sns.js';
 import { DisabledPushGateway, type PushGateway } from './push/types.js';
 import { RefusalAggregator } from './audit/refusals.js';
 import { writeAuditAs } from './audit/audit.js';
+import { EventHub } from './events/hub.js';
 import { RetentionJob } from './retention/job.js';
 import { buildServer } from './server.js';
 
@@ -147,6 +149,35 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     (entry, userId) => writeAuditAs(pool, entry, userId),
     (err) => logger.error({ err: safeError(err) }, 'audit write failed'),
   );
+  const events = config.events.enabled
+    ? new EventHub(
+        pool,
+        () => createRoleClient(config.db, APP_ROLE),
+        envelope,
+        { maxBufferedBytes: config.events.maxBufferedBytes, replayHours: config.events.replayHours },
+        logger,
+        // Delivery receipts: a message.created handed to a recipient's socket is delivered.
+        async (s, messageIds) => {
+          await pool.query('SELECT hmk.mark_delivered($1, $2)', [s.userId, messageIds]);
+        },
+        // Every close is audited: who, from where (the opening request), when (the row), code and reason.
+        (s) =>
+          writeAuditAs(
+            pool,
+            {
+              action: 'events.stream.close',
+              targets: [],
+              ip: s.origin.ip,
+              userAgent: s.origin.userAgent,
+              outcome: s.closed && s.closed.code >= 4000 ? 'denied' : 'ok',
+              status: 200,
+              requestId: s.origin.requestId,
+              detail: { code: s.closed?.code ?? 1005, reason: s.closed?.reason ?? '', lastEventId: Number(s.lastId) },
+            },
+            s.userId,
+          ).catch((err) => logger.error({ err: safeError(err) }, 'audit write failed')),
+      )
+    : undefined;
   const app = await buildServer({
     config,
     pool,
@@ -157,8 +188,10 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     attachments,
     onMessageSent: () => dispatcher.kick(),
     refusals,
+    events,
     logger,
   });
+  await events?.start();
   dispatcher.start();
   refusals.start();
   if (config.retention.jobEnabled) retention.start();
@@ -174,7 +207,9 @@ export async function startService(config: Config, overrides: ServiceOverrides =
     logger,
     async close() {
       // Keep-alive connections become idle once their in-flight response is sent; close them as
-      // they do, and give up on stragglers well before ECS's 30 s stop timeout.
+      // they do, and give up on stragglers well before ECS's 30 s stop timeout. Event sockets are told first
+      // (1001, reconnect elsewhere with after=).
+      await events?.stop();
       const closing = app.close();
       const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
       const deadline = setTimeout(() => app.server.closeAllConnections(), 20_000);

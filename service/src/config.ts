@@ -105,6 +105,17 @@ export interface Config {
     intervalSeconds: number;
     batchSize: number;
   };
+  /** The WebSocket event stream (GET /v1/events). */
+  events: {
+    /** EVENTS_ENABLED: sends write message.created events and the stream is served. */
+    enabled: boolean;
+    /** Open sockets one user may hold on one instance (EVENTS_MAX_SOCKETS_PER_USER). */
+    maxSocketsPerUser: number;
+    /** A reader whose unsent data passes this many bytes is disconnected (EVENTS_MAX_BUFFERED_BYTES). */
+    maxBufferedBytes: number;
+    /** Hours events are kept for replay with after= (EVENTS_REPLAY_HOURS, at least 24). */
+    replayHours: number;
+  };
   /** Conversation data keys: DynamoDB in AWS (outside every database backup), a Postgres table locally. */
   keyStore: { mode: 'dynamodb' | 'postgres'; table?: string };
   attachments: {
@@ -458,6 +469,12 @@ export function loadConfig(env: Env = process.env): Config {
       jobEnabled: bool(env, 'RETENTION_JOB', true),
       intervalSeconds: int(env, 'RETENTION_INTERVAL_SECONDS', 3600, 1, 86_400),
       batchSize: int(env, 'RETENTION_BATCH_SIZE', 1000, 1, 100_000),
+    },
+    events: {
+      enabled: bool(env, 'EVENTS_ENABLED', true),
+      maxSocketsPerUser: int(env, 'EVENTS_MAX_SOCKETS_PER_USER', 5, 1, 100),
+      maxBufferedBytes: int(env, 'EVENTS_MAX_BUFFERED_BYTES', 1_048_576, 16_384, 67_108_864),
+      replayHours: int(env, 'EVENTS_REPLAY_HOURS', 48, 24, 720),
     },
     keyStore: keyStoreConfig(env, production),
     attachments: attachmentsConfig(env, production),

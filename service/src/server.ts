@@ -2,6 +2,7 @@
 // (src/routes), registered with app.register in the order they run.
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
@@ -20,6 +21,7 @@ import { breakGlassRoutes } from './routes/break-glass.js';
 import { contactRoutes } from './routes/contacts.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { deviceRoutes } from './routes/devices.js';
+import { eventRoutes } from './routes/events.js';
 import { directoryAdminRoutes } from './routes/directory-admin.js';
 import { healthRoutes } from './routes/health.js';
 import { keyRoutes } from './routes/keys.js';
@@ -104,6 +106,16 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(requestLog);
   await app.register(transport);
 
+  // WebSocket upgrades are routed through Fastify like any request, so every hook above runs before a socket opens.
+  // Clients send nothing the stream acts on, so frames from them are kept tiny.
+  await app.register(websocket, {
+    options: { maxPayload: 1024 },
+    errorHandler: (err, socket, req) => {
+      req.log.error({ err: safeError(err) }, 'event stream failed');
+      socket.close(1011, 'event stream failed: reconnect with after=');
+    },
+  });
+
   // Route plugins: each an encapsulated context with the shared dependencies and actions.
   const opts = { deps, actions };
   for (const routes of [
@@ -112,6 +124,7 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
     contactRoutes,
     conversationRoutes,
     messageRoutes,
+    eventRoutes,
     deviceRoutes,
     keyRoutes,
     attachmentRoutes,

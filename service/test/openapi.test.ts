@@ -30,7 +30,8 @@ test('every /v1 route is in the OpenAPI document with a summary and the error co
     }
     if (!op.summary) problems.push(`${name}: no summary`);
     const codes = Object.keys(op.responses ?? {});
-    if (!codes.some((c) => /^2\d\d$/.test(c))) problems.push(`${name}: no success response`);
+    // 101 is the success of a WebSocket upgrade (GET /v1/events).
+    if (!codes.some((c) => /^(2\d\d|101)$/.test(c))) problems.push(`${name}: no success response`);
     if (!codes.includes('400')) problems.push(`${name}: no 400 response`);
     if (r.auth && !codes.includes('401')) problems.push(`${name}: authenticated but no 401 response`);
     const error = op.responses?.['400']?.content?.['application/json']?.schema;

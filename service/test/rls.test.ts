@@ -98,10 +98,11 @@ test('a user cannot write into a conversation they are not in, or as someone els
     /row-level security/,
   );
   await assert.rejects(
-    as(alice, "SELECT * FROM hmk.send_message($1, 's1', 900, $2, 'e2e', null, null, null, '\\x00', null, null, null)", [
-      alice.id,
-      bc,
-    ]),
+    as(
+      alice,
+      "SELECT * FROM hmk.send_message($1, 's1', 900, $2, 'e2e', null, null, null, '\\x00', null, null, null, true)",
+      [alice.id, bc],
+    ),
   );
   await assert.rejects(
     as(alice, 'UPDATE hmk.contacts SET display_name = $1 WHERE id = $2 RETURNING id', ['x', bob.id]).then((r) => {

@@ -73,10 +73,22 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/legal-holds':                                                  r(403,        403,        200,             403),
   'GET /v1/legal-holds/:id':                                              r(403,        403,        200,             403),
   'POST /v1/legal-holds/:id/release':                                     r(403,        403,        200,             403),
+  'POST /v1/events/ticket':                                               r(201,        201,        201,             201),
+  // Read receipts are a participant's write: break-glass never writes.
+  'POST /v1/conversations/:id/read':                                      r([200, 404], [200, 404], [200, 404, 404], [200, 404, 404]),
+  // Receipts: the message's sender (the caller when it takes part), or a break-glass reader.
+  'GET /v1/conversations/:id/messages/:messageId/receipts':               r([200, 404], [200, 404], [200, 404, 200], [200, 404, 200]),
 };
 
 /** Routes that take no token (everything else must have a row above). */
-const PUBLIC_ROUTES = ['GET /health', 'GET /v1/openapi.json', 'PUT /v1/attachments/local', 'GET /v1/attachments/local'];
+const PUBLIC_ROUTES = [
+  'GET /health',
+  'GET /v1/openapi.json',
+  'PUT /v1/attachments/local',
+  'GET /v1/attachments/local',
+  // No bearer token: a one-time ticket from POST /v1/events/ticket (test/events.test.ts).
+  'GET /v1/events',
+];
 
 /** Reads of conversation content: under a grant they must be audited as `<action>.break_glass`, high severity. */
 const GLASS_READS = new Set([
@@ -84,6 +96,7 @@ const GLASS_READS = new Set([
   'GET /v1/conversations/:id/messages',
   'GET /v1/conversations/:id/messages/:messageId/attachments',
   'GET /v1/conversations/:id/messages/:messageId/attachments/:attachmentId/download',
+  'GET /v1/conversations/:id/messages/:messageId/receipts',
 ]);
 
 /**
@@ -247,6 +260,14 @@ const REQUESTS: Record<string, Builder> = {
   'PUT /v1/conversations/:id/retention': (f) => ({ params: { id: f.conv }, body: { days: 30 } }),
   'POST /v1/legal-holds': (f) => ({ body: { conversationId: f.conv, reason: 'matrix test: litigation hold' } }),
   'GET /v1/legal-holds': () => ({ query: 'active=true' }),
+  'POST /v1/events/ticket': () => ({}),
+  'POST /v1/conversations/:id/read': async (f) => ({
+    params: { id: f.conv },
+    body: { upTo: await send(f.patient, f.conv) },
+  }),
+  'GET /v1/conversations/:id/messages/:messageId/receipts': async (f) => ({
+    params: { id: f.conv, messageId: await send(writer(f), f.conv) },
+  }),
   'GET /v1/legal-holds/:id': async (f) => ({
     params: {
       id: (

@@ -80,6 +80,11 @@ export function createRolePool(
   return pool;
 }
 
+/** One dedicated connection as `role`, outside every pool (the event stream's LISTEN connection). */
+export function createRoleClient(db: DbConfig, role: typeof APP_ROLE): pg.Client {
+  return new pg.Client({ ...serviceOptions(db), options: `-c role=${role}` } as pg.ClientConfig);
+}
+
 /**
  * Startup guard: refuses to serve if the serving login could escape RLS, i.e. it is a superuser, has
  * BYPASSRLS, owns (or is a member of the owner of) the hmk schema or any hmk table, or is a member

@@ -49,6 +49,8 @@ export class SendBatcher {
   constructor(
     private readonly pool: pg.Pool,
     private readonly idleSeconds: number,
+    /** Write message.created events with each message (config.events.enabled). */
+    private readonly events: boolean,
     private readonly maxBatch = 32,
     private readonly maxInFlight = 4,
   ) {}
@@ -87,7 +89,7 @@ export class SendBatcher {
         name: 'hmk-send-messages', // prepared once per connection
         text: `SELECT ord, id, created_at, error_code, error_message
                  FROM hmk.send_messages($1, $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::bytea[],
-                                        $8::bytea[], $9::bytea[], $10::inet[], $11::text[], $12::text[])`,
+                                        $8::bytea[], $9::bytea[], $10::inet[], $11::text[], $12::text[], $13)`,
         values: [
           this.idleSeconds,
           col('userId'),
@@ -101,6 +103,7 @@ export class SendBatcher {
           col('ip'),
           col('userAgent'),
           col('requestId'),
+          this.events,
         ],
       });
       for (const r of rows) {

@@ -8,7 +8,8 @@ import type { TokenVerifier } from '../auth/verifier.js';
 async function authenticate(app: FastifyInstance, { verifyToken }: { verifyToken: TokenVerifier }): Promise<void> {
   app.decorateRequest('identity', null);
   app.addHook('onRequest', async (req) => {
-    if (req.is404 || req.routeOptions.config?.auth === false) return;
+    // 'ticket': the event stream's upgrade checks its one-time ticket itself (routes/events.ts).
+    if (req.is404 || req.routeOptions.config?.auth === false || req.routeOptions.config?.auth === 'ticket') return;
     req.identity = await verifyToken(req.headers.authorization);
   });
 }

@@ -31,7 +31,8 @@ async function routeTable(app: FastifyInstance): Promise<void> {
         table.push({
           method,
           url: r.url,
-          auth: r.config?.auth !== false,
+          // Bearer token routes only: the event stream's upgrade ('ticket') checks a one-time ticket instead.
+          auth: r.config?.auth === undefined || r.config.auth === true,
           action: r.config?.action,
           hidden: r.schema?.hide === true,
         });

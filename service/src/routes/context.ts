@@ -11,6 +11,7 @@ import type { Identity, Role, TokenVerifier } from '../auth/verifier.js';
 import type { AttachmentStore } from '../attachments/types.js';
 import type { Config } from '../config.js';
 import type { Envelope } from '../crypto/envelope.js';
+import type { EventHub } from '../events/hub.js';
 import { withTransaction } from '../db/pool.js';
 import { HttpError } from '../errors.js';
 import type { Notifier } from '../notify/types.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   onMessageSent?: () => void;
   /** Repeated refusals from one source, audited as one counted row per window. */
   refusals: RefusalAggregator;
+  /** The event stream's sockets on this instance (undefined when EVENTS_ENABLED=false). */
+  events?: EventHub;
   logger: Logger;
 }
 
@@ -43,8 +46,9 @@ declare module 'fastify' {
     action?: string;
     /** true for the routes a signed-in user not yet in the directory may call (register, read the session). */
     unregistered?: boolean;
-    /** false for the few routes that need no token (health, OpenAPI). */
-    auth?: boolean;
+    /** false for the few routes that need no token (health, OpenAPI); 'ticket' for the event stream's upgrade, which
+     *  checks a one-time ticket itself (a refusal is still audited). */
+    auth?: boolean | 'ticket';
   }
 }
 

@@ -36,11 +36,11 @@ class ConversationModes {
 
 export async function messageRoutes(
   app: FastifyInstance,
-  { deps, actions: { beginRequest } }: RoutePluginOptions,
+  { deps, actions: { act, beginRequest } }: RoutePluginOptions,
 ): Promise<void> {
   const { pool, envelope, config } = deps;
   const modes = new ConversationModes();
-  const batcher = new SendBatcher(pool, config.idleTimeoutSeconds);
+  const batcher = new SendBatcher(pool, config.idleTimeoutSeconds, config.events.enabled);
 
   async function isEndToEnd(req: FastifyRequest, conversationId: string): Promise<boolean> {
     const who = identityOf(req);
@@ -184,6 +184,9 @@ export async function messageRoutes(
         ],
       });
       req.audited = true;
+      // The read hands these messages to the reader's client: delivery receipts for the ones others sent.
+      const fromOthers = rows.filter((m) => m.sender_id !== who.userId).map((m) => m.id);
+      if (fromOthers.length) await pool.query('SELECT hmk.mark_delivered($1, $2)', [who.userId, fromOthers]);
       return Promise.all(
         rows.map(async (m) => ({
           id: m.id,
@@ -193,5 +196,85 @@ export async function messageRoutes(
         })),
       );
     },
+  );
+
+  app.post<{ Params: { id: string }; Body: { upTo: string } }>(
+    '/v1/conversations/:id/read',
+    {
+      config: { action: 'message.mark_read' },
+      schema: {
+        summary: 'Mark the conversation read up to a message (it and every earlier one); senders get message.read',
+        params: idParams,
+        body: {
+          type: 'object',
+          properties: { upTo: uuid },
+          required: ['upTo'],
+          additionalProperties: false,
+        },
+        response: {
+          200: { type: 'object', properties: { conversationId: uuid, upTo: uuid, marked: { type: 'integer' } } },
+          ...errorResponses,
+        },
+      },
+    },
+    (req) =>
+      act(req, 200, async (c) => {
+        const conversationId = req.params.id.toLowerCase();
+        const upTo = req.body.upTo.toLowerCase();
+        const { rows } = await c.query<{ n: number }>('SELECT hmk.mark_read($1, $2) AS n', [conversationId, upTo]);
+        return {
+          result: { conversationId, upTo, marked: rows[0].n },
+          targets: [conversationId, upTo],
+          detail: { marked: rows[0].n },
+        };
+      }),
+  );
+
+  app.get<{ Params: { id: string; messageId: string } }>(
+    '/v1/conversations/:id/messages/:messageId/receipts',
+    {
+      config: { action: 'message.receipts.read' },
+      schema: {
+        summary: "A message's delivery and read receipts: its sender, or an admin/auditor under break-glass",
+        params: {
+          type: 'object',
+          properties: { id: uuid, messageId: uuid },
+          required: ['id', 'messageId'],
+        },
+        response: {
+          200: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                userId: uuid,
+                deliveredAt: { type: ['string', 'null'], format: 'date-time' },
+                readAt: { type: ['string', 'null'], format: 'date-time' },
+              },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    (req) =>
+      act(req, 200, async (c) => {
+        const conversationId = req.params.id.toLowerCase();
+        const messageId = req.params.messageId.toLowerCase();
+        const grant = (
+          await c.query<{ g: string | null }>('SELECT hmk.break_glass_grant_for($1) AS g', [conversationId])
+        ).rows[0].g;
+        const { rows } = await c.query<{ user_id: string; delivered_at: Date | null; read_at: Date | null }>(
+          'SELECT * FROM hmk.message_receipts($1, $2)',
+          [conversationId, messageId],
+        );
+        return {
+          result: rows.map((r) => ({ userId: r.user_id, deliveredAt: r.delivered_at, readAt: r.read_at })),
+          targets: [conversationId, messageId],
+          // A read made only through a grant is audited as break-glass, like a message read.
+          ...(grant ? { action: 'message.receipts.read.break_glass', severity: 'high' as const } : {}),
+          ...(grant ? { detail: { grantId: grant } } : {}),
+        };
+      }),
   );
 }
