@@ -134,3 +134,79 @@ describe('report from a one-bucket fixture', () => {
     );
   });
 });
+
+describe('service evidence in the report', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kit-report-service-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const { evidenceFile, assemblyDir } = fixture(dir);
+  const commit = (JSON.parse(readFileSync(evidenceFile, 'utf8')) as { provenance: { gitCommit: string } }).provenance
+    .gitCommit;
+  const breakGlass = {
+    file: 'test/break-glass.test.ts',
+    name: 'happy path: grant, audit, ops notice with ids only, every read audited as break-glass',
+    pillars: ['P04'],
+    hipaa: ['164.312(a)(2)(ii)'],
+  };
+  const reportWith = (service: object | undefined, name: string) => {
+    const serviceEvidenceFile = join(dir, `${name}.json`);
+    if (service) writeFileSync(serviceEvidenceFile, JSON.stringify(service));
+    return loadReport({ evidenceFile, assemblyDir, outDir: dir, serviceEvidenceFile, generatedAt: new Date(0) });
+  };
+  const file = (gitCommit: string, status: string) => ({
+    formatVersion: 1,
+    gitCommit,
+    gitDirty: false,
+    suite: { exitCode: status === 'pass' ? 0 : 1, passed: 1, failed: status === 'fail' ? 1 : 0, skipped: 0 },
+    tests: [{ ...breakGlass, status }],
+  });
+  const row = (r: ReturnType<typeof reportWith>, id: string) => r.controls.find((c) => c.id === id)!;
+
+  test('a passing test recorded on this commit makes its rows "Pass (service tests)", listing the test', () => {
+    const r = reportWith(file(commit, 'pass'), 'current');
+    expect(r.serviceEvidence.state).toBe('current');
+    for (const id of ['P04', '164.312(a)(2)(ii)']) {
+      expect(row(r, id)).toMatchObject({
+        status: 'pass-service',
+        serviceTests: [{ file: breakGlass.file, name: breakGlass.name, status: 'pass' }],
+      });
+    }
+    expect(row(r, 'P06').status).toBe('not-automated'); // nothing mapped to it in this file
+    expect(r.summary.verdict).toBe('PASS');
+  });
+
+  test('results from another commit are Stale, never a pass', () => {
+    const r = reportWith(file('0'.repeat(40), 'pass'), 'stale');
+    expect(r.serviceEvidence.state).toBe('stale');
+    expect(row(r, 'P04').status).toBe('stale');
+    expect(row(r, 'P04').note).toMatch(/^Service tests recorded on commit 000000000000, not this one/);
+    expect(r.summary.notes.join(' ')).toMatch(/from commit 0{40}, not this one/);
+  });
+
+  test('a failed or missing mapped test on this commit fails the row and the verdict', () => {
+    for (const status of ['fail', 'missing']) {
+      const r = reportWith(file(commit, status), status);
+      expect(row(r, 'P04').status).toBe('fail');
+      expect(r.summary.verdict).toBe('FAIL');
+    }
+  });
+
+  test('without a results file the rows stay "Not automated" and the report says how to record them', () => {
+    const r = reportWith(undefined, 'absent');
+    expect(r.serviceEvidence.state).toBe('absent');
+    expect(row(r, 'P04').status).toBe('not-automated');
+    expect(r.summary.notes.join(' ')).toMatch(/Run `npm test` before `npm run gate`/);
+  });
+
+  test('the exception register is sorted by review date with ids, and counted per owner', () => {
+    const r = reportWith(undefined, 'owners');
+    expect(r.exceptions.map((x) => [x.id, x.reviewBy])).toEqual([
+      ['X001', '2030-06-30'],
+      ['X002', null],
+    ]);
+    expect(r.exceptions[0].severity).toBe('error');
+    expect(r.summary.exceptionOwners).toEqual([
+      { owner: '(none)', count: 1, nextReviewBy: '—' },
+      { owner: 'Platform security', count: 1, nextReviewBy: '2030-06-30' },
+    ]);
+  });
+});

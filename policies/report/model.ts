@@ -3,10 +3,11 @@ import { compareText } from '../evidence/recorder';
 import { Evidence, Outcome, OUTCOME_STATUSES, OutcomeStatus, Provenance, RuleRecord } from '../evidence/types';
 import { inventoryOf, StackInventory } from './inventory';
 import { PROCESS_CONTROLS } from './process-controls';
+import { ServiceEvidenceSummary, serviceTestsFor, ServiceTestStatus } from './service-evidence';
 import { Templates } from './templates';
 
 /** Version of compliance.json (semantic: a major bump breaks readers). Documented in policies/report/SCHEMA.md. */
-export const REPORT_SCHEMA_VERSION = '1.1.0';
+export const REPORT_SCHEMA_VERSION = '1.2.0';
 
 export type OutcomeCounts = Record<OutcomeStatus, number>;
 
@@ -15,10 +16,20 @@ export type OutcomeCounts = Record<OutcomeStatus, number>;
  * - `pass-with-exceptions`: no open finding, at least one acknowledged;
  * - `fail`: an open finding or a rule error;
  * - `no-resources`: rules exist but applied to no resource of this app;
- * - `not-automated`: no template rule evidences it (APP pillars are tested in service/, P16 is optional);
+ * - `pass-service`: no template rule, and every service test mapped to it passed on this commit;
+ * - `stale`: no template rule, and the service test results are from another commit;
+ * - `not-automated`: no template rule and no service evidence (APP pillars are tested in service/: run `npm test`);
  * - `process`: administrative; see the process register.
  */
-export type ControlStatus = 'pass' | 'pass-with-exceptions' | 'fail' | 'no-resources' | 'not-automated' | 'process';
+export type ControlStatus =
+  'pass' | 'pass-with-exceptions' | 'pass-service' | 'stale' | 'fail' | 'no-resources' | 'not-automated' | 'process';
+
+/** A service test behind a row, with its result. */
+export interface ServiceTestRef {
+  readonly file: string;
+  readonly name: string;
+  readonly status: ServiceTestStatus;
+}
 
 export interface ControlRow {
   readonly kind: 'hipaa' | 'pillar';
@@ -37,6 +48,10 @@ export interface ControlRow {
   /** HIPAA rows: the pillars that support the section; pillar rows: the sections the pillar supports. */
   readonly related: readonly string[];
   readonly note: string;
+  /** Service tests mapped to this row (service/test/evidence-map.json), with their recorded result. */
+  readonly serviceTests: readonly ServiceTestRef[];
+  /** `id`s of the exception register rows behind a `pass-with-exceptions` (acknowledged outcomes of its rules). */
+  readonly exceptionIds: readonly string[];
 }
 
 export interface ProcessRow {
@@ -50,6 +65,10 @@ export interface ProcessRow {
 }
 
 export interface ExceptionRow {
+  /** `X001`, ...: the row's place in the register, sorted by review-by date (next review first). */
+  readonly id: string;
+  /** The rule's cdk-nag level: `error`, `warning` or `info`. */
+  readonly severity: string;
   readonly pack: string;
   readonly rule: string;
   readonly finding: string | null;
@@ -89,6 +108,12 @@ export interface ReportSummary {
   readonly outcomes: OutcomeCounts;
   readonly notApplicable: number;
   readonly exceptions: number;
+  /** Exceptions per owner, with the owner's next review-by date; owners in name order. */
+  readonly exceptionOwners: readonly {
+    readonly owner: string;
+    readonly count: number;
+    readonly nextReviewBy: string;
+  }[];
   readonly packs: readonly PackSummary[];
   readonly automatedPillars: readonly string[];
   readonly notAutomatedPillars: readonly string[];
@@ -98,10 +123,21 @@ export interface ReportSummary {
   readonly notes: readonly string[];
 }
 
+/** What the report is about, shown at its top. */
+export interface ReportScope {
+  /** The kit profile, from the stack names (`HipaaKit-<profile>-...`). */
+  readonly profile: string;
+  readonly account: string;
+  readonly region: string;
+}
+
 export interface ComplianceReport {
   readonly schemaVersion: string;
   readonly generatedAt: string;
+  readonly scope: ReportScope;
   readonly provenance: Provenance;
+  /** The service's test results as read (`state`: current, stale or absent), for the application-layer rows. */
+  readonly serviceEvidence: ServiceEvidenceSummary;
   readonly summary: ReportSummary;
   readonly controls: readonly ControlRow[];
   readonly processControls: readonly ProcessRow[];
@@ -137,11 +173,23 @@ function controlRow(
   mapped: readonly RuleRecord[],
   byRule: ReadonlyMap<string, Outcome[]>,
   note: (status: ControlStatus) => string,
+  service: ServiceEvidenceSummary,
+  exceptionIdOf: ReadonlyMap<Outcome, string>,
   statusOverride?: ControlStatus,
 ): ControlRow {
   const outcomes = mapped.flatMap((r) => byRule.get(r.rule) ?? []);
   const counts = countOutcomes(outcomes);
-  const status = statusOverride ?? statusOf(counts, mapped.length);
+  const tests = serviceTestsFor(service, base.id);
+  const templateStatus = statusOverride ?? statusOf(counts, mapped.length);
+  // Service tests speak only for rows no template rule covers, and only from this commit.
+  const status =
+    templateStatus !== 'not-automated' || tests.length === 0 || service.state === 'absent'
+      ? templateStatus
+      : service.state === 'stale'
+        ? 'stale'
+        : tests.every((t) => t.status === 'pass')
+          ? 'pass-service'
+          : 'fail';
   return {
     ...base,
     status,
@@ -149,8 +197,25 @@ function controlRow(
     rulesNotApplicable: uniqueSorted(mapped.filter((r) => !byRule.has(r.rule)).map((r) => r.rule)),
     resourcesChecked: new Set(outcomes.map((o) => o.resource)).size,
     outcomes: counts,
-    note: note(status),
+    note: serviceNote(status, tests.length, service) ?? note(status),
+    serviceTests: tests.map((t) => ({ file: t.file, name: t.name, status: t.status })),
+    exceptionIds: uniqueSorted(outcomes.flatMap((o) => exceptionIdOf.get(o) ?? [])),
   };
+}
+
+function serviceNote(status: ControlStatus, tests: number, service: ServiceEvidenceSummary): string | undefined {
+  const commit = (service.gitCommit ?? '').slice(0, 12);
+  if (status === 'pass-service') return `Proven by ${tests} service test(s) that passed on this commit (service/).`;
+  if (status === 'stale') {
+    return `Service tests recorded on commit ${commit}, not this one: run \`npm test\`, then \`npm run report\`.`;
+  }
+  if (status === 'fail' && service.state === 'current' && tests > 0) {
+    return 'A service test mapped to this row failed or did not run on this commit.';
+  }
+  if (status === 'not-automated' && tests > 0 && service.state === 'absent') {
+    return 'Service tests cover it, but no results were recorded: run `npm test` before `npm run gate`.';
+  }
+  return undefined;
 }
 
 const LAYER_NOTES: Record<ControlLayer, string> = {
@@ -161,9 +226,28 @@ const LAYER_NOTES: Record<ControlLayer, string> = {
 };
 
 /** Everything the four output files show, from the evidence of one synth and its templates. */
-export function buildReport(evidence: Evidence, templates: Templates, generatedAt: string): ComplianceReport {
+export function buildReport(
+  evidence: Evidence,
+  templates: Templates,
+  generatedAt: string,
+  scope: ReportScope,
+  service: ServiceEvidenceSummary,
+): ComplianceReport {
   const byRule = new Map<string, Outcome[]>();
   for (const o of evidence.outcomes) byRule.set(o.rule, [...(byRule.get(o.rule) ?? []), o]);
+  const levelOf = new Map(evidence.rules.map((r) => [r.rule, r.level]));
+
+  // The register, next review first; each row gets a stable id the control matrix links to.
+  const acknowledged = evidence.outcomes
+    .filter((o) => o.status === 'acknowledged' && o.acknowledgement)
+    .sort(
+      (a, b) =>
+        compareText(a.acknowledgement!.reviewBy ?? '9999', b.acknowledgement!.reviewBy ?? '9999') ||
+        compareText(a.rule, b.rule) ||
+        compareText(a.resource, b.resource) ||
+        compareText(a.finding ?? '', b.finding ?? ''),
+    );
+  const exceptionIdOf = new Map(acknowledged.map((o, i) => [o, `X${String(i + 1).padStart(3, '0')}`]));
 
   const pillarRows = PILLARS.map((p) =>
     controlRow(
@@ -176,6 +260,8 @@ export function buildReport(evidence: Evidence, templates: Templates, generatedA
             ? 'Optional (Amazon Macie); no template rule in this kit.'
             : 'No template rule.'
           : LAYER_NOTES[p.layer],
+      service,
+      exceptionIdOf,
       p.layer === 'PROCESS' ? 'process' : undefined,
     ),
   );
@@ -193,23 +279,31 @@ export function buildReport(evidence: Evidence, templates: Templates, generatedA
         status === 'not-automated'
           ? 'No template rule; see the supporting pillars (service tests, process register).'
           : '',
+      service,
+      exceptionIdOf,
     ),
   );
 
-  const exceptions: ExceptionRow[] = evidence.outcomes
-    .filter((o) => o.status === 'acknowledged' && o.acknowledgement)
-    .map((o) => ({
-      pack: o.pack,
-      rule: o.rule,
-      finding: o.finding ?? null,
-      stack: o.stack,
-      resource: o.resource,
-      reason: o.acknowledgement!.reason,
-      acknowledgedId: o.acknowledgement!.id,
-      acknowledgedAt: o.acknowledgement!.at,
-      owner: o.acknowledgement!.owner ?? null,
-      reviewBy: o.acknowledgement!.reviewBy ?? null,
-    }));
+  const exceptions: ExceptionRow[] = acknowledged.map((o) => ({
+    id: exceptionIdOf.get(o)!,
+    severity: levelOf.get(o.rule) ?? 'error',
+    pack: o.pack,
+    rule: o.rule,
+    finding: o.finding ?? null,
+    stack: o.stack,
+    resource: o.resource,
+    reason: o.acknowledgement!.reason,
+    acknowledgedId: o.acknowledgement!.id,
+    acknowledgedAt: o.acknowledgement!.at,
+    owner: o.acknowledgement!.owner ?? null,
+    reviewBy: o.acknowledgement!.reviewBy ?? null,
+  }));
+  const owners = uniqueSorted(exceptions.map((x) => x.owner ?? '(none)')).map((owner) => {
+    const mine = exceptions.filter((x) => (x.owner ?? '(none)') === owner);
+    return { owner, count: mine.length, nextReviewBy: mine.map((x) => x.reviewBy ?? '—').sort(compareText)[0] };
+  });
+  const serviceFailed =
+    service.state === 'current' && service.tests.some((t) => t.status === 'fail' || t.status === 'missing');
   const otherAcknowledgements: OtherAcknowledgementRow[] = evidence.acknowledgements
     .filter((a) => a.covers === 0)
     .map((a) => ({
@@ -243,14 +337,17 @@ export function buildReport(evidence: Evidence, templates: Templates, generatedA
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generatedAt,
+    scope,
     provenance: evidence.provenance,
+    serviceEvidence: service,
     summary: {
-      verdict: outcomes['non-compliant'] + outcomes.error === 0 ? 'PASS' : 'FAIL',
+      verdict: outcomes['non-compliant'] + outcomes.error === 0 && !serviceFailed ? 'PASS' : 'FAIL',
       stacks: evidence.provenance.templates.length,
       resourcesChecked: new Set(evidence.outcomes.map((o) => o.resource)).size,
       outcomes,
       notApplicable: packs.reduce((n, p) => n + p.notApplicable, 0),
       exceptions: exceptions.length,
+      exceptionOwners: owners,
       packs,
       automatedPillars: automated(pillarRows),
       notAutomatedPillars: notAutomated(pillarRows),
@@ -268,6 +365,7 @@ export function buildReport(evidence: Evidence, templates: Templates, generatedA
         ...(evidence.provenance.gitDirty === true
           ? ['The work tree had uncommitted changes at synth: the report describes more than the named commit.']
           : []),
+        ...serviceEvidenceNotes(service),
       ],
     },
     controls: [...hipaaRows, ...pillarRows],
@@ -299,4 +397,34 @@ export function packSummaryRows(summary: ReportSummary): string[][] {
     `${k.outcomes.error}`,
     `${k.notApplicable}`,
   ]);
+}
+
+function serviceEvidenceNotes(service: ServiceEvidenceSummary): string[] {
+  if (service.state === 'absent') {
+    return [
+      'No service test results (reports/service-evidence.json): rows proven only by the service tests show ' +
+        '"Not automated". Run `npm test` before `npm run gate` (CI does) to record them for this commit.',
+    ];
+  }
+  const suite = service.suite!;
+  const run = `${suite.passed} passed, ${suite.failed} failed, ${suite.skipped} skipped`;
+  if (service.state === 'stale') {
+    return [
+      `Service test results are from commit ${service.gitCommit}, not this one (${run}): they are shown as Stale ` +
+        'and prove nothing here.',
+    ];
+  }
+  const failed = service.tests.filter((t) => t.status !== 'pass');
+  return [
+    `Service tests on this commit: ${run}` +
+      (failed.length > 0 ? `; ${failed.length} mapped test(s) did not pass, so the verdict is FAIL.` : '.') +
+      (service.gitDirty === true ? ' They ran on a work tree with uncommitted changes.' : ''),
+  ];
+}
+
+/** Where the application-layer evidence came from, in one cell. */
+export function serviceEvidenceLine(report: ComplianceReport): string {
+  const se = report.serviceEvidence;
+  if (se.state === 'absent') return 'none recorded (run `npm test` before `npm run gate`)';
+  return `${se.state === 'current' ? 'this commit' : `stale: commit ${se.gitCommit}`}; ${se.suite!.passed} passed, ${se.suite!.failed} failed`;
 }

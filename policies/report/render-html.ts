@@ -1,4 +1,12 @@
-import { ComplianceReport, ControlRow, ControlStatus, OutcomeCounts, packSummaryRows } from './model';
+import {
+  ComplianceReport,
+  ControlRow,
+  ControlStatus,
+  OutcomeCounts,
+  packSummaryRows,
+  serviceEvidenceLine,
+} from './model';
+import { outcomeChart } from './render-chart';
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -15,6 +23,8 @@ const e = escapeHtml;
 export const STATUS_LABELS: Record<ControlStatus, string> = {
   pass: 'Pass',
   'pass-with-exceptions': 'Pass with exceptions',
+  'pass-service': 'Pass (service tests)',
+  stale: 'Stale',
   fail: 'Fail',
   'no-resources': 'No resources',
   'not-automated': 'Not automated',
@@ -43,7 +53,18 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .s-pass { background: #dcf5e3; color: #135c2b; }
 .s-pass-with-exceptions { background: #fff1c9; color: #6b4e00; }
 .s-fail { background: #fde0df; color: #8c1d18; }
+.s-pass-service { background: #d5f0ee; color: #0f5650; }
+.s-stale { background: #f3e6d8; color: #6d4215; }
 .s-no-resources, .s-not-automated { background: #e9ecf1; color: #3d4653; }
+a.badge { text-decoration: none; }
+table.scope { width: auto; margin: 10px 0 0; }
+table.scope th { width: 120px; }
+.charts { display: flex; flex-wrap: wrap; gap: 28px; margin: 10px 0; }
+.charts figure { margin: 0; }
+.charts figcaption { font-weight: 600; margin-bottom: 4px; }
+.sev-error { color: #8c1d18; font-weight: 600; }
+.sev-warning { color: #6b4e00; font-weight: 600; }
+table.signoff td { height: 40px; }
 .s-process { background: #e3ecff; color: #1f3f8c; }
 .verdict { font-size: 16px; padding: 4px 14px; }
 details summary { cursor: pointer; color: var(--muted); }
@@ -56,6 +77,24 @@ function badge(status: ControlStatus): string {
   return `<span class="badge s-${status}">${STATUS_LABELS[status]}</span>`;
 }
 
+/** The status cell: a "Pass with exceptions" links to the register rows behind it; service tests are listed. */
+function statusCell(r: ControlRow): string {
+  if (r.status === 'pass-with-exceptions' && r.exceptionIds.length > 0) {
+    const anchor = `exc-${r.id.replace(/[^A-Za-z0-9]/g, '')}`;
+    const links = r.exceptionIds.map((id) => `<a href="#${id}">${id}</a>`).join(' ');
+    return `<a class="badge s-${r.status}" href="#${anchor}">${STATUS_LABELS[r.status]}</a><details id="${anchor}"><summary>${r.exceptionIds.length} exception${r.exceptionIds.length === 1 ? '' : 's'}</summary>${links}</details>`;
+  }
+  return badge(r.status);
+}
+
+function serviceTestList(r: ControlRow): string {
+  if (r.serviceTests.length === 0) return '';
+  const items = r.serviceTests
+    .map((t) => `<li><code>${e(t.file)}</code>: ${e(t.name)} <strong>${e(t.status)}</strong></li>`)
+    .join('');
+  return `<details><summary>${r.serviceTests.length} service test${r.serviceTests.length === 1 ? '' : 's'}</summary><ul class="compact">${items}</ul></details>`;
+}
+
 function counts(c: OutcomeCounts): string {
   return `${c.compliant} / ${c.acknowledged} / ${c['non-compliant']} / ${c.error}`;
 }
@@ -65,10 +104,21 @@ export function withinStack(path: string, stack: string): string {
   return path.startsWith(`${stack}/`) ? path.slice(stack.length + 1) : path;
 }
 
-function table(headers: string[], rows: string[][], numeric: number[] = [], nowrap: number[] = []): string {
+function table(
+  headers: string[],
+  rows: string[][],
+  numeric: number[] = [],
+  nowrap: number[] = [],
+  rowIds: string[] = [],
+): string {
   const cls = (i: number) => (numeric.includes(i) ? ' class="num"' : nowrap.includes(i) ? ' class="counts"' : '');
   const th = headers.map((h, i) => `<th${numeric.includes(i) ? ' class="num"' : ''}>${h}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((cell, i) => `<td${cls(i)}>${cell}</td>`).join('')}</tr>`).join('\n');
+  const body = rows
+    .map(
+      (r, n) =>
+        `<tr${rowIds[n] ? ` id="${rowIds[n]}"` : ''}>${r.map((cell, i) => `<td${cls(i)}>${cell}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
   return `<table>\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
 }
 
@@ -87,8 +137,8 @@ function controlRows(rows: readonly ControlRow[]): string[][] {
     `<strong>${e(r.id)}</strong>`,
     e(r.title),
     e(r.layer ?? 'HIPAA'),
-    badge(r.status),
-    ruleList(r.rules, r.rulesNotApplicable),
+    statusCell(r),
+    ruleList(r.rules, r.rulesNotApplicable) + serviceTestList(r),
     `${r.resourcesChecked}`,
     counts(r.outcomes),
     e(r.related.join(', ')),
@@ -107,6 +157,7 @@ export function renderHtml(report: ComplianceReport): string {
   const open = report.findings.filter((f) => f.status === 'non-compliant' || f.status === 'error');
   const hipaa = report.controls.filter((c) => c.kind === 'hipaa');
   const pillars = report.controls.filter((c) => c.kind === 'pillar');
+  const levelOf = new Map(report.rules.map((r) => [r.rule, r.level]));
   const parts: string[] = [];
 
   parts.push(`<!doctype html>
@@ -120,8 +171,11 @@ export function renderHtml(report: ComplianceReport): string {
 <body>
 <header>
 <h1>HIPAA Messaging Kit: compliance evidence report</h1>
-<p class="lead">Kit ${e(p.kitVersion)}, commit <code>${e(p.gitCommit)}</code>. Schema ${e(report.schemaVersion)}.</p>
-<nav><a href="#summary">Summary</a><a href="#controls">Control matrix</a><a href="#process">Process register</a><a href="#exceptions">Exception register</a><a href="#inventory">Inventory</a><a href="#open-findings">Open findings</a><a href="#rules">Rules</a><a href="#provenance">Provenance</a></nav>
+<table class="scope">
+<tr><th>Profile</th><td>${e(report.scope.profile)}</td><th>Account</th><td><code>${e(report.scope.account)}</code></td><th>Region</th><td>${e(report.scope.region)}</td></tr>
+<tr><th>Commit</th><td><code>${e(p.gitCommit.slice(0, 12))}</code>${p.gitDirty === true ? ' (uncommitted changes)' : ''}</td><th>Kit version</th><td>${e(p.kitVersion)} (schema ${e(report.schemaVersion)})</td><th>Generated at</th><td id="generated-at">${e(report.generatedAt)}</td></tr>
+</table>
+<nav><a href="#summary">Summary</a><a href="#controls">Control matrix</a><a href="#process">Process register</a><a href="#exceptions">Exception register</a><a href="#inventory">Inventory</a><a href="#open-findings">Open findings</a><a href="#rules">Rules</a><a href="#signoff">Sign-off</a><a href="#provenance">Provenance</a></nav>
 </header>
 <main>`);
 
@@ -159,6 +213,21 @@ ${table(
   ['Pack', 'Rules', 'Resources checked', 'Compliant', 'Acknowledged', 'Non-compliant', 'Rule errors', 'Not applicable'],
   packSummaryRows(s).map(([pack, ...counts]) => [e(pack), ...counts]),
   [1, 2, 3, 4, 5, 6, 7],
+)}
+<p class="muted">Not applicable: ${s.notApplicable} rule &times; resource pairs where a rule does not concern the resource's type or configuration (an S3 rule meeting a security group, a Lambda rule meeting a table). cdk-nag evaluates every rule on every resource, so most pairs are of this kind; they are counted per rule in the Rules section, never listed, and are neither passes nor exceptions.</p>
+<div class="charts">
+<figure><figcaption>Template outcomes per HIPAA section</figcaption>
+${outcomeChart('Compliant, acknowledged and open outcomes per HIPAA section', hipaa, (r) => STATUS_LABELS[r.status])}
+</figure>
+<figure><figcaption>Template outcomes per pillar</figcaption>
+${outcomeChart('Compliant, acknowledged and open outcomes per pillar', pillars, (r) => STATUS_LABELS[r.status])}
+</figure>
+</div>
+<h3>Exceptions per owner</h3>
+${table(
+  ['Owner', 'Exceptions', 'Next review by'],
+  s.exceptionOwners.map((o) => [e(o.owner), `${o.count}`, e(o.nextReviewBy)]),
+  [1],
 )}
 <ul>
 <li>Pillars with automated template evidence: ${list(s.automatedPillars)}</li>
@@ -208,20 +277,25 @@ ${table(
 
   parts.push(`<section id="exceptions">
 <h2>Exception register</h2>
-<p class="muted">Every acknowledged finding: the rule, the resource, the reason, where it was acknowledged, and its owner and review-by date when given. CI fails once a review-by date has passed.</p>
+<p class="muted">Every acknowledged finding, next review first: the rule and its severity, the resource, the reason, where it was acknowledged, its owner and its review-by date. <code>npm run gate</code> fails from the day after a review-by date.</p>
 ${
   report.exceptions.length === 0
     ? '<p>No acknowledged findings.</p>'
     : table(
-        ['Rule', 'Resource', 'Reason', 'Acknowledged at', 'Owner', 'Review by'],
+        ['ID', 'Review by', 'Owner', 'Severity', 'Rule', 'Resource', 'Reason', 'Acknowledged at'],
         report.exceptions.map((x) => [
+          `<strong>${e(x.id)}</strong>`,
+          e(x.reviewBy ?? '—'),
+          e(x.owner ?? '—'),
+          `<span class="sev-${e(x.severity)}">${e(x.severity)}</span>`,
           `<code>${e(x.rule)}${x.finding !== null ? e(`[${x.finding}]`) : ''}</code>`,
           `<code>${e(x.resource)}</code>`,
           e(x.reason),
           `<code>${e(x.acknowledgedAt === x.resource ? '(the resource)' : x.acknowledgedAt)}</code>`,
-          e(x.owner ?? '—'),
-          e(x.reviewBy ?? '—'),
         ]),
+        [],
+        [1],
+        report.exceptions.map((x) => x.id),
       )
 }
 ${
@@ -270,9 +344,10 @@ ${
   open.length === 0
     ? '<p>None: every evaluated rule is compliant or acknowledged.</p>'
     : table(
-        ['Status', 'Rule', 'Resource', 'Detail'],
+        ['Status', 'Severity', 'Rule', 'Resource', 'Detail'],
         open.map((f) => [
           e(f.status),
+          e(levelOf.get(f.rule) ?? 'error'),
           `<code>${e(f.rule)}${f.finding !== undefined ? e(`[${f.finding}]`) : ''}</code>`,
           `<code>${e(f.resource)}</code>`,
           e(f.error ?? ''),
@@ -308,6 +383,15 @@ ${table(
   .join('\n')}
 </section>`);
 
+  parts.push(`<section id="signoff">
+<h2>Assessor sign-off</h2>
+<p class="muted">For the assessor to fill in after reviewing this report, the process register and the exception register.</p>
+<table class="signoff">
+<thead><tr><th>Assessor (name, organization)</th><th>Date</th><th>Conclusion and conditions</th><th>Signature</th></tr></thead>
+<tbody><tr><td><div class="slot">&nbsp;</div></td><td><div class="slot">&nbsp;</div></td><td><div class="slot">&nbsp;</div></td><td><div class="slot">&nbsp;</div></td></tr></tbody>
+</table>
+</section>`);
+
   parts.push(`<section id="provenance">
 <h2>Provenance</h2>
 ${table(
@@ -318,6 +402,7 @@ ${table(
     ['Uncommitted changes at synth', e(String(p.gitDirty))],
     ['aws-cdk-lib', e(p.awsCdkLib)],
     ['cdk-nag', e(p.cdkNag)],
+    ['Service test results', e(serviceEvidenceLine(report))],
     ['Report schema', e(report.schemaVersion)],
   ],
 )}
@@ -329,7 +414,7 @@ ${table(
 </main>`);
 
   parts.push(`<footer>
-<p id="generated-at">Generated at ${e(report.generatedAt)}</p>
+<p>Self-contained: inline styles and SVG, no script, no external asset. Byte-identical for the same commit apart from the generated-at cell.</p>
 </footer>
 </body>
 </html>

@@ -1,4 +1,4 @@
-import { ComplianceReport, ControlRow, OutcomeCounts, packSummaryRows } from './model';
+import { ComplianceReport, ControlRow, OutcomeCounts, packSummaryRows, serviceEvidenceLine } from './model';
 import { STATUS_LABELS, withinStack } from './render-html';
 
 /** Escapes text for a GitHub-flavoured Markdown table cell (one line, no pipe, no HTML). */
@@ -35,7 +35,9 @@ function controlTable(rows: readonly ControlRow[]): string {
       mdCell(r.title),
       mdCell(r.layer ?? 'HIPAA'),
       STATUS_LABELS[r.status],
-      r.rules.length > 0 ? r.rules.map(code).join(' ') : mdCell(r.note),
+      r.rules.length > 0
+        ? r.rules.map(code).join(' ')
+        : mdCell(r.note) + r.serviceTests.map((t) => `<br>${mdCell(`${t.name} (${t.status})`)}`).join(''),
       `${r.resourcesChecked}`,
       counts(r.outcomes),
     ]),
@@ -51,13 +53,20 @@ export function renderMarkdown(report: ComplianceReport): string {
   const lines: string[] = [
     '# HIPAA Messaging Kit: compliance evidence report',
     '',
-    `Kit ${p.kitVersion}, commit \`${p.gitCommit}\`. Schema ${report.schemaVersion}.`,
+    `Profile **${mdCell(report.scope.profile)}**, account \`${report.scope.account}\`, region ${mdCell(report.scope.region)}; ` +
+      `commit \`${p.gitCommit.slice(0, 12)}\`${p.gitDirty === true ? ' (uncommitted changes)' : ''}; kit ${p.kitVersion}, schema ${report.schemaVersion}.`,
     '',
     '## Summary',
     '',
     `**${s.verdict}**: ${s.outcomes['non-compliant']} open finding(s), ${s.outcomes.error} rule error(s), ` +
       `${s.exceptions} acknowledged, ${s.outcomes.compliant} compliant outcomes on ${s.resourcesChecked} resources ` +
-      `in ${s.stacks} stacks; ${s.notApplicable} not-applicable results summarized.`,
+      `in ${s.stacks} stacks; ${s.notApplicable} not-applicable results summarized (rule x resource pairs where ` +
+      'the rule does not concern the resource; counted per rule, never listed).',
+    '',
+    table(
+      ['Exception owner', 'Exceptions', 'Next review by'],
+      s.exceptionOwners.map((o) => [mdCell(o.owner), `${o.count}`, o.nextReviewBy]),
+    ),
     '',
     table(
       ['Pack', 'Rules', 'Resources checked', 'Compliant', 'Acknowledged', 'Non-compliant', 'Rule errors', 'N/A'],
@@ -102,14 +111,16 @@ export function renderMarkdown(report: ComplianceReport): string {
     report.exceptions.length === 0
       ? 'No acknowledged findings.'
       : table(
-          ['Rule', 'Resource', 'Reason', 'Acknowledged at', 'Owner', 'Review by'],
+          ['ID', 'Review by', 'Owner', 'Severity', 'Rule', 'Resource', 'Reason', 'Acknowledged at'],
           report.exceptions.map((x) => [
+            `**${x.id}**`,
+            mdCell(x.reviewBy ?? '—'),
+            mdCell(x.owner ?? '—'),
+            x.severity,
             code(`${x.rule}${x.finding !== null ? `[${x.finding}]` : ''}`),
             code(x.resource),
             mdCell(x.reason),
             x.acknowledgedAt === x.resource ? '(the resource)' : code(x.acknowledgedAt),
-            mdCell(x.owner ?? '—'),
-            mdCell(x.reviewBy ?? '—'),
           ]),
         ),
     '',
@@ -156,14 +167,19 @@ export function renderMarkdown(report: ComplianceReport): string {
     open.length === 0
       ? 'None: every evaluated rule is compliant or acknowledged.'
       : table(
-          ['Status', 'Rule', 'Resource', 'Detail'],
+          ['Status', 'Severity', 'Rule', 'Resource', 'Detail'],
           open.map((f) => [
             f.status,
+            report.rules.find((r) => r.rule === f.rule)?.level ?? 'error',
             code(`${f.rule}${f.finding !== undefined ? `[${f.finding}]` : ''}`),
             code(f.resource),
             mdCell(f.error ?? ''),
           ]),
         ),
+    '',
+    '## Assessor sign-off',
+    '',
+    table(['Assessor (name, organization)', 'Date', 'Conclusion and conditions', 'Signature'], [['', '', '', '']]),
     '',
     '## Provenance',
     '',
@@ -175,6 +191,7 @@ export function renderMarkdown(report: ComplianceReport): string {
         ['Uncommitted changes at synth', String(p.gitDirty)],
         ['aws-cdk-lib', p.awsCdkLib],
         ['cdk-nag', p.cdkNag],
+        ['Service test results', serviceEvidenceLine(report)],
       ],
     ),
     '',

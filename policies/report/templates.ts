@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareText } from '../evidence/recorder';
 
@@ -90,4 +90,25 @@ export function displayPath(templates: Templates, ref: ResourceRef): string {
 export function refersTo(templates: Templates, stack: string, value: unknown, target: ResourceRef): boolean {
   const ref = resolveReference(templates, stack, value);
   return ref !== undefined && ref.stack === target.stack && ref.logicalId === target.logicalId;
+}
+
+/**
+ * Profile, account and region of the assembly's stacks, from its manifest (`aws://<account>/<region>`) and the
+ * stack names (`HipaaKit-<profile>-<Stack>`); `unknown` when the stacks disagree or name none.
+ */
+export function assemblyScope(assemblyDir: string): { profile: string; account: string; region: string } {
+  const file = join(assemblyDir, 'manifest.json');
+  const manifest = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as {
+        artifacts?: Record<string, { type?: string; environment?: string }>;
+      })
+    : {};
+  const stacks = Object.entries(manifest.artifacts ?? {}).filter(([, a]) => a.type === 'aws:cloudformation:stack');
+  const only = (values: string[]) => (new Set(values).size === 1 ? values[0] : 'unknown');
+  const envs = stacks.map(([, a]) => /^aws:\/\/([^/]+)\/(.+)$/.exec(a.environment ?? ''));
+  return {
+    profile: only(stacks.map(([name]) => /^HipaaKit-([^-]+)-/.exec(name)?.[1] ?? 'unknown')),
+    account: only(envs.map((m) => m?.[1] ?? 'unknown')),
+    region: only(envs.map((m) => m?.[2] ?? 'unknown')),
+  };
 }

@@ -6,7 +6,8 @@ import { buildReport, ComplianceReport } from './model';
 import { renderFindingsCsv } from './render-csv';
 import { renderHtml } from './render-html';
 import { renderMarkdown } from './render-markdown';
-import { loadTemplates } from './templates';
+import { loadServiceEvidence } from './service-evidence';
+import { assemblyScope, loadTemplates } from './templates';
 
 export const REPORT_FILES = ['compliance.html', 'compliance.md', 'compliance.json', 'findings.csv'] as const;
 
@@ -16,6 +17,8 @@ export interface ReportOptions {
   /** The cloud assembly that synth wrote (cdk.out). */
   readonly assemblyDir: string;
   readonly outDir: string;
+  /** The service's test results (service/test/run.ts); absent is allowed and shown as such. */
+  readonly serviceEvidenceFile?: string;
   /** The one value that differs between two runs on the same commit. */
   readonly generatedAt: Date;
 }
@@ -39,7 +42,17 @@ export function loadReport(options: ReportOptions): ComplianceReport {
         'run `npm run gate` (synth and report together)',
     );
   }
-  return buildReport(evidence, loadTemplates(options.assemblyDir), options.generatedAt.toISOString());
+  const service = loadServiceEvidence(
+    options.serviceEvidenceFile ?? join(options.outDir, 'service-evidence.json'),
+    evidence.provenance.gitCommit,
+  );
+  return buildReport(
+    evidence,
+    loadTemplates(options.assemblyDir),
+    options.generatedAt.toISOString(),
+    assemblyScope(options.assemblyDir),
+    service,
+  );
 }
 
 /** Writes compliance.html, compliance.md, compliance.json and findings.csv into `outDir`. */

@@ -2,6 +2,7 @@
 // `{ file, name, status }`, for the evidence file run.ts writes for the kit's compliance report.
 // Plain JavaScript: node loads reporters before tsx's hooks, so a .ts reporter would not load.
 import { relative } from 'node:path';
+import process from 'node:process';
 
 /** @param {AsyncIterable<{ type: string, data: { name: string, nesting: number, file?: string, skip?: unknown, todo?: unknown } }>} source */
 export default async function* evidenceReporter(source) {
