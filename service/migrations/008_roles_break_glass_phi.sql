@@ -191,7 +191,7 @@ $$;
 CREATE FUNCTION hmk.read_messages(p_user uuid, p_session text, p_idle_seconds int, p_roles text[], p_conversation uuid,
                                   p_before uuid, p_limit int, p_ip inet, p_user_agent text, p_request_id text)
 RETURNS TABLE (id uuid, sender_id uuid, created_at timestamptz, scheme text, key_id text, encrypted_key bytea,
-               iv bytea, ciphertext bytea)
+               iv bytea, ciphertext bytea, recalled boolean)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -215,14 +215,16 @@ BEGIN
     END IF;
   END IF;
   FOR r IN
-    SELECT m.id, m.sender_id, m.created_at, b.scheme, b.key_id, b.encrypted_key, b.iv, b.ciphertext
-      FROM hmk.messages m JOIN hmk.message_bodies b ON b.message_id = m.id
+    -- A recalled message (012) keeps its place with no body.
+    SELECT m.id, m.sender_id, m.created_at, b.scheme, b.key_id, b.encrypted_key, b.iv, b.ciphertext,
+           EXISTS (SELECT 1 FROM hmk.recalls x WHERE x.message_id = m.id) AS recalled
+      FROM hmk.messages m LEFT JOIN hmk.message_bodies b ON b.message_id = m.id
      WHERE m.conversation_id = p_conversation AND m.seq < before_seq
      ORDER BY m.seq DESC LIMIT p_limit
   LOOP
     ids := ids || r.id::text;
     id := r.id; sender_id := r.sender_id; created_at := r.created_at; scheme := r.scheme; key_id := r.key_id;
-    encrypted_key := r.encrypted_key; iv := r.iv; ciphertext := r.ciphertext;
+    encrypted_key := r.encrypted_key; iv := r.iv; ciphertext := r.ciphertext; recalled := r.recalled;
     RETURN NEXT;
   END LOOP;
   IF grant_id IS NULL THEN

@@ -159,7 +159,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
 $$;
 
 -- The acting user's events after `p_after`, oldest first, with access re-checked now: only conversations the user
--- takes part in today, and a message.created only while its message exists. The body comes through the same RLS as
+-- takes part in today, and a message.created only while its message exists and is not recalled (hmk.recalls, 012).
+-- The body comes through the same RLS as
 -- GET .../messages (bodies_read), so it is there exactly when that read would return it. One statement, so the
 -- session check and the read share a snapshot.
 CREATE FUNCTION hmk.stream_events(p_user uuid, p_session text, p_roles text[], p_after bigint, p_limit int)
@@ -176,7 +177,9 @@ BEGIN
     LEFT JOIN hmk.message_bodies b ON e.type = 'message.created' AND b.message_id = e.message_id
    WHERE e.user_id = p_user AND e.id > p_after
      AND e.conversation_id IN (SELECT hmk.my_conversation_ids())
-     AND (e.type <> 'message.created' OR EXISTS (SELECT 1 FROM hmk.messages m WHERE m.id = e.message_id))
+     AND (e.type <> 'message.created'
+          OR (EXISTS (SELECT 1 FROM hmk.messages m WHERE m.id = e.message_id)
+              AND NOT EXISTS (SELECT 1 FROM hmk.recalls x WHERE x.message_id = e.message_id)))
    ORDER BY e.id
    LIMIT p_limit;
 END $$;

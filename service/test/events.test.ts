@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { startService, type Service } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { baseEnv, createHarness, type Harness, type TestUser } from './helpers.js';
+import { asRoles, baseEnv, createHarness, type Harness, type TestUser } from './helpers.js';
 
 export interface Frame {
   id: number;
@@ -319,4 +319,85 @@ test('read receipts: POST .../read marks up to a message, the sender sees messag
     rows.map((r) => r.action),
     ['message.mark_read', 'message.mark_read', 'message.receipts.read'],
   );
+});
+
+test('recall: the body goes, readers see recalled, participants get message.recalled, undelivered pushes drop', async () => {
+  const device = await h.request('POST', '/v1/devices', {
+    token: bob.token,
+    body: { platform: 'fcm', token: 'recall-dev' },
+  });
+  assert.equal(device.status, 201);
+  const bobSocket = await openStream(baseB, await ticket(bob));
+  await h.service.dispatcher.stop(); // so the push is still undelivered when the recall comes
+  await other.dispatcher.stop();
+  const id = await send(alice, 'I should not have sent this');
+  await bobSocket.waitFor((f) => f.type === 'message.created' && f.messageId === id);
+  const owner = await h.owner();
+  const pending = async () =>
+    (
+      await owner.query(
+        'SELECT count(*)::int AS n FROM hmk.push_outbox WHERE message_id = $1 AND delivered_at IS NULL',
+        [id],
+      )
+    ).rows[0].n;
+  assert.equal(await pending(), 1);
+
+  const notSender = await h.request('DELETE', `/v1/conversations/${conv}/messages/${id}`, { token: bob.token });
+  assert.equal(notSender.status, 403);
+  const r = await h.request('DELETE', `/v1/conversations/${conv}/messages/${id}`, { token: alice.token });
+  assert.deepEqual([r.status, r.json], [200, { id, conversationId: conv, recalled: true }]);
+  h.service.dispatcher.start();
+  other.dispatcher.start();
+  const recalled = await bobSocket.waitFor((f) => f.type === 'message.recalled' && f.messageId === id);
+  assert.equal(recalled.senderId, alice.id);
+  assert.equal(await pending(), 0, 'the undelivered push was dropped');
+  const again = await h.request('DELETE', `/v1/conversations/${conv}/messages/${id}`, { token: alice.token });
+  assert.equal(again.status, 409);
+
+  const page = await h.request('GET', `/v1/conversations/${conv}/messages?limit=5`, { token: bob.token });
+  assert.deepEqual(
+    page.json.find((m: any) => m.id === id),
+    {
+      id,
+      senderId: alice.id,
+      body: null,
+      createdAt: page.json.find((m: any) => m.id === id).createdAt,
+      recalled: true,
+    },
+  );
+  const body = await owner.query('SELECT count(*)::int AS n FROM hmk.message_bodies WHERE message_id = $1', [id]);
+  assert.equal(body.rows[0].n, 0, 'the body is destroyed');
+  // A replay no longer carries the recalled message, only its recall.
+  const replay = await openStream(baseA, await ticket(bob), 0);
+  await replay.waitFor((f) => f.type === 'message.recalled' && f.messageId === id);
+  assert.equal(replay.frames.filter((f) => f.type === 'message.created' && f.messageId === id).length, 0);
+  await Promise.all([bobSocket.close(), replay.close()]);
+  const audit = await owner.query(
+    "SELECT detail FROM hmk.audit_log WHERE action = 'message.recall' AND status = 200 AND $1 = ANY (target_ids)",
+    [id],
+  );
+  assert.deepEqual(audit.rows[0].detail, { heldForLegalHold: false, attachments: 0, pushesDropped: 1 });
+});
+
+test('recall under a legal hold seals the body away from participants and keeps it for the hold', async () => {
+  const admin = await h.user('admin-hold', { groups: ['admin'] });
+  const hold = await h.request('POST', '/v1/legal-holds', {
+    token: admin.token,
+    body: { conversationId: conv, reason: 'events test: litigation hold' },
+  });
+  assert.equal(hold.status, 201, JSON.stringify(hold.json));
+  const id = await send(alice, 'held then recalled');
+  const r = await h.request('DELETE', `/v1/conversations/${conv}/messages/${id}`, { token: alice.token });
+  assert.deepEqual(r.json, { id, conversationId: conv, recalled: true }, 'the sender is not told about the hold');
+  const page = await h.request('GET', `/v1/conversations/${conv}/messages?limit=1`, { token: bob.token });
+  assert.deepEqual([page.json[0].id, page.json[0].body, page.json[0].recalled], [id, null, true]);
+  const owner = await h.owner();
+  const kept = await owner.query('SELECT count(*)::int AS n FROM hmk.recalled_bodies WHERE message_id = $1', [id]);
+  assert.equal(kept.rows[0].n, 1);
+  await assert.rejects(asRoles(h, alice, ['clinician'], 'SELECT * FROM hmk.recalled_bodies'), /permission denied/);
+  const audit = await owner.query(
+    "SELECT detail FROM hmk.audit_log WHERE action = 'message.recall' AND status = 200 AND $1 = ANY (target_ids)",
+    [id],
+  );
+  assert.equal(audit.rows[0].detail.heldForLegalHold, true);
 });

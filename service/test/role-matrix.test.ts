@@ -78,6 +78,8 @@ const MATRIX: Record<string, Row> = {
   'POST /v1/conversations/:id/read':                                      r([200, 404], [200, 404], [200, 404, 404], [200, 404, 404]),
   // Receipts: the message's sender (the caller when it takes part), or a break-glass reader.
   'GET /v1/conversations/:id/messages/:messageId/receipts':               r([200, 404], [200, 404], [200, 404, 200], [200, 404, 200]),
+  // Recall: the sender only (the caller when it takes part); break-glass never writes.
+  'DELETE /v1/conversations/:id/messages/:messageId':                     r([200, 404], [200, 404], [200, 404, 404], [200, 404, 404]),
 };
 
 /** Routes that take no token (everything else must have a row above). */
@@ -264,6 +266,9 @@ const REQUESTS: Record<string, Builder> = {
   'POST /v1/conversations/:id/read': async (f) => ({
     params: { id: f.conv },
     body: { upTo: await send(f.patient, f.conv) },
+  }),
+  'DELETE /v1/conversations/:id/messages/:messageId': async (f) => ({
+    params: { id: f.conv, messageId: await send(writer(f), f.conv) },
   }),
   'GET /v1/conversations/:id/messages/:messageId/receipts': async (f) => ({
     params: { id: f.conv, messageId: await send(writer(f), f.conv) },

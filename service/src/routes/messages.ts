@@ -152,8 +152,10 @@ export async function messageRoutes(
               properties: {
                 id: uuid,
                 senderId: uuid,
-                body: { type: 'string' },
+                // null once the sender recalled the message (recalled: true).
+                body: { type: ['string', 'null'] },
                 createdAt: { type: 'string', format: 'date-time' },
+                recalled: { type: 'boolean' },
               },
             },
           },
@@ -167,7 +169,9 @@ export async function messageRoutes(
       const { before, limit } = req.query;
       const audit = auditEntry(req, 200, []);
       // One statement: session check, visibility (RLS), the page, and the audit row naming what was read.
-      const { rows } = await pool.query<StoredBody & { id: string; sender_id: string; created_at: Date }>({
+      const { rows } = await pool.query<
+        Partial<StoredBody> & { id: string; sender_id: string; created_at: Date; recalled: boolean }
+      >({
         name: 'hmk-read-messages', // prepared once per connection
         text: 'SELECT * FROM hmk.read_messages($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
         values: [
@@ -188,12 +192,16 @@ export async function messageRoutes(
       const fromOthers = rows.filter((m) => m.sender_id !== who.userId).map((m) => m.id);
       if (fromOthers.length) await pool.query('SELECT hmk.mark_delivered($1, $2)', [who.userId, fromOthers]);
       return Promise.all(
-        rows.map(async (m) => ({
-          id: m.id,
-          senderId: m.sender_id,
-          body: await openBody(conversationId, m),
-          createdAt: m.created_at,
-        })),
+        rows.map(async (m) =>
+          m.recalled || !m.ciphertext
+            ? { id: m.id, senderId: m.sender_id, body: null, createdAt: m.created_at, recalled: true }
+            : {
+                id: m.id,
+                senderId: m.sender_id,
+                body: await openBody(conversationId, m as StoredBody),
+                createdAt: m.created_at,
+              },
+        ),
       );
     },
   );
@@ -274,6 +282,46 @@ export async function messageRoutes(
           // A read made only through a grant is audited as break-glass, like a message read.
           ...(grant ? { action: 'message.receipts.read.break_glass', severity: 'high' as const } : {}),
           ...(grant ? { detail: { grantId: grant } } : {}),
+        };
+      }),
+  );
+
+  app.delete<{ Params: { id: string; messageId: string } }>(
+    '/v1/conversations/:id/messages/:messageId',
+    {
+      config: { action: 'message.recall' },
+      schema: {
+        summary:
+          'Recall a message you sent: its body is destroyed (sealed away under a legal hold), its attachments go, ' +
+          'participants get message.recalled, and pushes not yet delivered for it are dropped',
+        params: {
+          type: 'object',
+          properties: { id: uuid, messageId: uuid },
+          required: ['id', 'messageId'],
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { id: uuid, conversationId: uuid, recalled: { type: 'boolean' } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    (req) =>
+      act(req, 200, async (c) => {
+        const conversationId = req.params.id.toLowerCase();
+        const messageId = req.params.messageId.toLowerCase();
+        const { rows } = await c.query<{ held: boolean; attachments: number; pushes_dropped: number }>(
+          'SELECT * FROM hmk.recall_message($1, $2)',
+          [conversationId, messageId],
+        );
+        const r = rows[0];
+        return {
+          // Whether a legal hold kept the body is for auditors only: the sender is never told a hold exists.
+          result: { id: messageId, conversationId, recalled: true },
+          targets: [conversationId, messageId],
+          detail: { heldForLegalHold: r.held, attachments: r.attachments, pushesDropped: r.pushes_dropped },
         };
       }),
   );
