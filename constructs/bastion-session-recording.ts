@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { acknowledge } from '../core/acknowledge';
 import { partitionOf } from '../core/partition';
 import { hostFile, writeFileLines } from './bastion-host-files';
 import { CIS_ALARM_PERIOD_MINUTES } from './defaults';
@@ -100,6 +101,23 @@ export class BastionSessionRecording extends Construct {
         actions: ['logs:DescribeLogGroups'],
         resources: [`arn:${partitionOf(region)}:logs:${region}:${account}:log-group:*`],
       }),
+    );
+
+    for (const name of names) {
+      acknowledge(
+        props.policy,
+        `AwsSolutions::AwsSolutions-IAM5[Resource::${arnOf(name)}:log-stream:*]`,
+        'Log streams are named by the instance id at run time (the CloudWatch and SSM agents create them), so streams ' +
+          'are scoped to this one fixed-name bastion log group; compensating control: only stream creation and ' +
+          'appending, no read or delete, on a role only this bastion instance can assume.',
+      );
+    }
+    acknowledge(
+      props.policy,
+      `AwsSolutions::AwsSolutions-IAM5[Resource::arn:${partitionOf(region)}:logs:${region}:${account}:log-group:*]`,
+      'logs:DescribeLogGroups has no resource-level permission (AWS service authorization reference); the SSM agent ' +
+        'calls it to confirm the transcript group is encrypted before a session starts; compensating control: the ' +
+        'statement grants only that read-only listing action.',
     );
 
     const action = new actions.SnsAction(props.alarmTopic);

@@ -3,7 +3,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge } from '../core/acknowledge';
@@ -38,8 +37,6 @@ export interface KeyOnlyBastionProps {
     readonly logsKey: kms.IKey;
     readonly retentionDays: number;
     readonly alarmTopic: sns.ITopic;
-    /** Session Manager transcripts also go here (the audit bucket), under `bastion-sessions/`. */
-    readonly transcriptBucket: s3.IBucket;
   };
 }
 
@@ -66,9 +63,6 @@ export const SSHD_SETTINGS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 const LIST_KEYWORDS = new Set(['AllowGroups', 'AllowUsers', 'DenyGroups', 'DenyUsers']);
-
-/** Session Manager transcripts land in the transcript bucket under this prefix. */
-export const SSM_TRANSCRIPT_PREFIX = 'bastion-sessions/';
 
 /**
  * A key-only SSH bastion: Amazon Linux 2023 (latest image at launch), IMDSv2 only, CMK-encrypted root volume,
@@ -222,36 +216,11 @@ export class KeyOnlyBastion extends Construct implements ec2.IConnectable {
 
   /**
    * A Session document with the kit's preferences. The account-wide `SSM-SessionManagerRunShell` is left alone
-   * (creating it fails where it already exists). Transcripts are streamed to a KMS-encrypted log group and uploaded
-   * to the audit bucket; with both `*EncryptionEnabled`, Session Manager starts no session whose destination is not
-   * encrypted. A transcript can hold PHI (an admin psql session), so both destinations are PHI-grade: CMK, audit
-   * retention, Object Lock on the bucket.
+   * (creating it fails where it already exists). Transcripts are streamed to a KMS-encrypted log group kept for the
+   * audit retention; with `cloudWatchEncryptionEnabled`, Session Manager starts no session whose log group is not
+   * encrypted. A transcript can hold PHI (an admin psql session), so the group is PHI-grade (CMK, audit retention).
    */
   private sessionPreferences(idleTimeoutSeconds: number, recording: KeyOnlyBastionProps['recording']): ssm.CfnDocument {
-    const bucket = recording.transcriptBucket;
-    this.hostPolicy.addStatements(
-      new iam.PolicyStatement({
-        sid: 'UploadSessionTranscripts',
-        actions: ['s3:PutObject'],
-        resources: [bucket.arnForObjects(`${SSM_TRANSCRIPT_PREFIX}*`)],
-      }),
-    );
-    this.hostPolicy.addStatements(
-      new iam.PolicyStatement({
-        sid: 'CheckTranscriptBucketEncryption',
-        actions: ['s3:GetEncryptionConfiguration'],
-        resources: [bucket.bucketArn],
-      }),
-    );
-    if (bucket.encryptionKey) {
-      this.hostPolicy.addStatements(
-        new iam.PolicyStatement({
-          sid: 'EncryptSessionTranscripts',
-          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-          resources: [bucket.encryptionKey.keyArn],
-        }),
-      );
-    }
     return new ssm.CfnDocument(this, 'SessionPreferences', {
       documentType: 'Session',
       documentFormat: 'JSON',
@@ -259,7 +228,7 @@ export class KeyOnlyBastion extends Construct implements ec2.IConnectable {
       content: {
         schemaVersion: '1.0',
         description:
-          'HIPAA kit bastion sessions: recorded to an encrypted log group and the audit bucket (P03), 15-minute idle logoff (P14), no run-as',
+          'HIPAA kit bastion sessions: recorded to an encrypted log group (P03), 15-minute idle logoff (P14), no run-as',
         sessionType: 'Standard_Stream',
         inputs: {
           idleSessionTimeout: String(Math.max(1, Math.round(idleTimeoutSeconds / 60))),
@@ -269,9 +238,6 @@ export class KeyOnlyBastion extends Construct implements ec2.IConnectable {
           cloudWatchLogGroupName: recording.logGroupNames.ssmSessions,
           cloudWatchEncryptionEnabled: true,
           cloudWatchStreamingEnabled: true,
-          s3BucketName: bucket.bucketName,
-          s3KeyPrefix: SSM_TRANSCRIPT_PREFIX,
-          s3EncryptionEnabled: true,
         },
       },
     });

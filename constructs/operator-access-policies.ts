@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { BastionOperator } from '../core/config';
+import { acknowledge } from '../core/acknowledge';
 import { partitionOf } from '../core/partition';
 
 export interface OperatorAccessPoliciesProps {
@@ -55,11 +56,21 @@ export class OperatorAccessPolicies extends Construct {
           }),
         );
       }
-      this.policies[op.name] = new iam.ManagedPolicy(this, `Operator-${op.name}`, {
+      const policy = new iam.ManagedPolicy(this, `Operator-${op.name}`, {
         managedPolicyName: `${props.namePrefix}-operator-${op.name}`,
         description: `Bastion operator ${op.name}: own database user by IAM authentication, recorded Session Manager sessions`,
         statements,
       });
+      if (sm) {
+        acknowledge(
+          policy,
+          `AwsSolutions::AwsSolutions-IAM5[Resource::arn:${partition}:ssm:${region}:${account}:session/<aws:userid>-*]`,
+          'Session ids are made by Session Manager at start; the ${aws:userid} policy variable limits terminate and ' +
+            "resume to the caller's own sessions (AWS's documented pattern); compensating control: no other session " +
+            'action, and every session is recorded by the kit document.',
+        );
+      }
+      this.policies[op.name] = policy;
     }
   }
 }

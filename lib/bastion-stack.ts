@@ -1,9 +1,9 @@
 import { CfnOutput } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { cloudWatchRetentionAtLeast } from '../core/limits';
 import { kitNames } from '../core/naming';
 import { bastionLogGroupNames } from '../constructs/bastion-session-recording';
 import { KeyOnlyBastion } from '../constructs/key-only-bastion';
@@ -17,8 +17,6 @@ export interface BastionStackProps extends KitStackProps {
   readonly database: rds.DatabaseInstance;
   /** Bastion alarms (root session, unlisted login) go here. */
   readonly opsTopic: sns.ITopic;
-  /** Session Manager transcripts are uploaded here too (the Object Lock audit bucket). */
-  readonly auditBucket: s3.IBucket;
 }
 
 /** The key-only SSH bastion, the admins' one way in (pillars P10, P11, P14, P15), with a path to the database. */
@@ -46,9 +44,8 @@ export class BastionStack extends KitStack {
       recording: {
         logGroupNames: bastionLogGroupNames(names.resourcePrefix),
         logsKey: props.keys.logsKey,
-        retentionDays: config.auditRetentionDays,
+        retentionDays: cloudWatchRetentionAtLeast(config.auditRetentionDays),
         alarmTopic: props.opsTopic,
-        transcriptBucket: props.auditBucket,
       },
     });
 

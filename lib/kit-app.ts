@@ -55,7 +55,6 @@ export function buildKit(app: App, config: KitConfig) {
         vpc: network.vpc,
         database: data.database,
         opsTopic: audit.opsTopic,
-        auditBucket: audit.auditBucket,
       })
     : undefined;
 

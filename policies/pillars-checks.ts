@@ -11,7 +11,14 @@ import {
   S3PhiBucketDataEvents,
 } from './rules/audit';
 import { FixedNameRetainExceptOnCreate, RDSInBackupSelection, S3PhiBucketInBackupSelection } from './rules/backup';
-import { EC2BastionIdleLogoff, EC2BastionSshdHardened, EC2KeyPairAndImdsv2 } from './rules/bastion';
+import {
+  EC2BastionIdleLogoff,
+  EC2BastionNamedLogins,
+  EC2BastionSessionRecording,
+  EC2BastionSshdHardened,
+  EC2KeyPairAndImdsv2,
+  SSMSessionLogging,
+} from './rules/bastion';
 import {
   BackupVaultCustomerManagedKey,
   DynamoDBCustomerManagedKey,
@@ -52,7 +59,14 @@ export const PILLARS_RULES_BY_AREA = {
     NetworkAclIngressAllowList,
     DedicatedVpcCompatibleServices,
   ],
-  bastion: [EC2BastionSshdHardened, EC2BastionIdleLogoff, EC2KeyPairAndImdsv2],
+  bastion: [
+    EC2BastionSshdHardened,
+    EC2BastionIdleLogoff,
+    EC2KeyPairAndImdsv2,
+    EC2BastionNamedLogins,
+    EC2BastionSessionRecording,
+    SSMSessionLogging,
+  ],
   transit: [ELBTlsPolicy, ELBHttpRedirectOnly, S3DenyInsecureTransport, SNSDenyInsecureTransport, RDSForceSsl],
   identity: [CognitoMfaRequiredTotpOnly, CognitoShortTokenValidity, CognitoNoUnauthenticatedIdentities],
   encryption: [
@@ -113,7 +127,7 @@ export class PillarsChecks extends NagPack {
     this.applyPillarsRules(node, PILLARS_RULES_BY_AREA.network);
   }
 
-  /** SSH entry points: key-only sshd, banner, idle logoff, key pair, IMDSv2 (P11, P14, P15). */
+  /** SSH entry points: key-only sshd, banner, idle logoff, key pair, IMDSv2, named logins, recorded sessions (P02, P03, P11, P14, P15). */
   private checkBastion(node: CfnResource): void {
     this.applyPillarsRules(node, PILLARS_RULES_BY_AREA.bastion);
   }
