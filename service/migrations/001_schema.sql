@@ -355,13 +355,15 @@ $$;
 -- sealed body, outbox rows and the audit row. SECURITY INVOKER, so every insert passes the caller's RLS.
 CREATE FUNCTION hmk.send_message(p_user uuid, p_session text, p_idle_seconds int, p_conversation uuid,
                                  p_scheme text, p_key_id text, p_encrypted_key bytea, p_iv bytea, p_ciphertext bytea,
-                                 p_ip inet, p_user_agent text, p_request_id text, p_events boolean)
-RETURNS TABLE (id uuid, created_at timestamptz) LANGUAGE plpgsql AS $$
+                                 p_ip inet, p_user_agent text, p_request_id text, p_events boolean,
+                                 p_idempotency_key text, p_request_hash bytea)
+RETURNS TABLE (id uuid, created_at timestamptz, replayed boolean) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
   e2e boolean;
   msg_id uuid := gen_random_uuid();
   msg_at timestamptz := clock_timestamp();
+  earlier record;
 BEGIN
   PERFORM hmk.begin_request(p_user, p_session, p_idle_seconds);
   SELECT c.end_to_end INTO e2e FROM hmk.conversations c WHERE c.id = p_conversation;
@@ -370,6 +372,21 @@ BEGIN
   END IF;
   IF (p_scheme = 'e2e') <> e2e THEN
     RAISE EXCEPTION 'body scheme does not match the conversation' USING ERRCODE = 'HM409';
+  END IF;
+  -- Idempotency-Key (013): a live key answers with its message, unchanged; the same key for another request is a 422.
+  IF p_idempotency_key IS NOT NULL THEN
+    SELECT k.request_hash, m.id, m.created_at INTO earlier
+      FROM hmk.idempotency_keys k JOIN hmk.messages m ON m.id = k.message_id
+     WHERE k.user_id = p_user AND k.key = p_idempotency_key AND k.created_at > now() - interval '24 hours';
+    IF FOUND THEN
+      IF earlier.request_hash <> p_request_hash THEN
+        RAISE EXCEPTION 'Idempotency-Key was already used for a different request' USING ERRCODE = 'HM422';
+      END IF;
+      PERFORM hmk.audit('message.send.replayed', ARRAY[p_conversation::text, earlier.id::text], p_ip, p_user_agent,
+                        'ok', 201, p_request_id);
+      RETURN QUERY SELECT earlier.id, earlier.created_at, true;
+      RETURN;
+    END IF;
   END IF;
   INSERT INTO hmk.messages (id, conversation_id, sender_id, created_at) VALUES (msg_id, p_conversation, p_user, msg_at);
   INSERT INTO hmk.message_bodies (message_id, conversation_id, scheme, key_id, encrypted_key, iv, ciphertext)
@@ -384,7 +401,18 @@ BEGIN
     PERFORM hmk.emit_events(ARRAY(SELECT p.user_id FROM hmk.participants p WHERE p.conversation_id = p_conversation),
                             'message.created', p_conversation, msg_id, p_user);
   END IF;
-  RETURN QUERY SELECT msg_id, msg_at;
+  IF p_idempotency_key IS NOT NULL THEN
+    -- A key that expired is taken over; one a concurrent send just recorded is a 409 (the draft's "in progress").
+    INSERT INTO hmk.idempotency_keys AS k (user_id, key, request_hash, message_id)
+    VALUES (p_user, p_idempotency_key, p_request_hash, msg_id)
+    ON CONFLICT (user_id, key) DO UPDATE
+      SET request_hash = excluded.request_hash, message_id = excluded.message_id, created_at = now()
+      WHERE k.created_at <= now() - interval '24 hours';
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'a request with this Idempotency-Key is still in progress: retry it' USING ERRCODE = 'HM409';
+    END IF;
+  END IF;
+  RETURN QUERY SELECT msg_id, msg_at, false;
 END $$;
 
 -- Group commit: many sends (possibly from different users) in one statement and one transaction.
@@ -393,8 +421,8 @@ END $$;
 CREATE FUNCTION hmk.send_messages(p_idle_seconds int, p_users uuid[], p_sessions text[], p_conversations uuid[],
                                   p_schemes text[], p_key_ids text[], p_encrypted_keys bytea[], p_ivs bytea[],
                                   p_ciphertexts bytea[], p_ips inet[], p_user_agents text[], p_request_ids text[],
-                                  p_events boolean)
-RETURNS TABLE (ord int, id uuid, created_at timestamptz, error_code text, error_message text)
+                                  p_events boolean, p_idempotency_keys text[], p_request_hashes bytea[])
+RETURNS TABLE (ord int, id uuid, created_at timestamptz, replayed boolean, error_code text, error_message text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -409,10 +437,10 @@ BEGIN
     BEGIN
       SELECT * INTO r FROM hmk.send_message(p_users[i], p_sessions[i], p_idle_seconds, p_conversations[i], p_schemes[i],
         p_key_ids[i], p_encrypted_keys[i], p_ivs[i], p_ciphertexts[i], p_ips[i], p_user_agents[i], p_request_ids[i],
-        p_events);
-      ord := i; id := r.id; created_at := r.created_at; error_code := NULL; error_message := NULL;
+        p_events, p_idempotency_keys[i], p_request_hashes[i]);
+      ord := i; id := r.id; created_at := r.created_at; replayed := r.replayed; error_code := NULL; error_message := NULL;
     EXCEPTION WHEN OTHERS THEN
-      ord := i; id := NULL; created_at := NULL; error_code := SQLSTATE; error_message := SQLERRM;
+      ord := i; id := NULL; created_at := NULL; replayed := NULL; error_code := SQLSTATE; error_message := SQLERRM;
     END;
     RETURN NEXT;
   END LOOP;
@@ -424,8 +452,8 @@ GRANT EXECUTE ON FUNCTION hmk.user_id(), hmk.my_conversation_ids(), hmk.audit_fi
 GRANT EXECUTE ON FUNCTION hmk.begin_request(uuid, text, int), hmk.begin_request(uuid, text, int, text[]),
   hmk.begin_request(uuid, text, int, text[], boolean),
   hmk.register_device(text, bytea, text), hmk.audit(text, text[], inet, text, text, int, text),
-  hmk.send_message(uuid, text, int, uuid, text, text, bytea, bytea, bytea, inet, text, text, boolean),
+  hmk.send_message(uuid, text, int, uuid, text, text, bytea, bytea, bytea, inet, text, text, boolean, text, bytea),
   hmk.send_messages(int, uuid[], text[], uuid[], text[], text[], bytea[], bytea[], bytea[], inet[], text[], text[],
-                    boolean)
+                    boolean, text[], bytea[])
   TO hmk_app;
 -- hmk.create_conversation and hmk.read_messages, which need the roles and break-glass, are defined in 008.

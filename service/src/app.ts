@@ -39,6 +39,7 @@ import { DisabledPushGateway, type PushGateway } from './push/types.js';
 import { RefusalAggregator } from './audit/refusals.js';
 import { writeAuditAs } from './audit/audit.js';
 import { EventHub } from './events/hub.js';
+import { PeriodicTask } from './periodic.js';
 import { RetentionJob } from './retention/job.js';
 import { buildServer } from './server.js';
 
@@ -154,7 +155,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         pool,
         () => createRoleClient(config.db, APP_ROLE),
         envelope,
-        { maxBufferedBytes: config.events.maxBufferedBytes, replayHours: config.events.replayHours },
+        { maxBufferedBytes: config.events.maxBufferedBytes },
         logger,
         // Delivery receipts: a message.created handed to a recipient's socket is delivered.
         async (s, messageIds) => {
@@ -178,6 +179,14 @@ export async function startService(config: Config, overrides: ServiceOverrides =
           ).catch((err) => logger.error({ err: safeError(err) }, 'audit write failed')),
       )
     : undefined;
+  // Hourly, on every instance (both deletes are idempotent): events past the replay window, expired Idempotency-Keys.
+  const housekeeping = new PeriodicTask(
+    async () => {
+      await pool.query('SELECT hmk.prune_events($1), hmk.prune_idempotency_keys()', [config.events.replayHours]);
+    },
+    3_600_000,
+    (err) => logger.error({ err: safeError(err) }, 'housekeeping failed'),
+  );
   const app = await buildServer({
     config,
     pool,
@@ -193,6 +202,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
   });
   await events?.start();
   dispatcher.start();
+  housekeeping.start();
   refusals.start();
   if (config.retention.jobEnabled) retention.start();
   return {
@@ -219,7 +229,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         clearInterval(sweep);
         clearTimeout(deadline);
       }
-      await Promise.all([dispatcher.stop(), retention.stop(), refusals.stop()]);
+      await Promise.all([dispatcher.stop(), retention.stop(), refusals.stop(), housekeeping.stop()]);
       await endPools();
     },
   };

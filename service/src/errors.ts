@@ -76,6 +76,8 @@ function fromPg(code: string, message: string): ErrorReply | undefined {
       return reply(404, 'not found');
     case 'HM409':
       return reply(409, message); // our functions' own words, e.g. "account already closed"
+    case 'HM422':
+      return reply(422, message); // e.g. an Idempotency-Key reused for a different request
     case '23505':
       return reply(409, 'conflicts with existing data');
     case '23514':

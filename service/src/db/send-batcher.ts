@@ -17,11 +17,16 @@ export interface SendInput {
   ip: string | null;
   userAgent: string | null;
   requestId: string;
+  /** Idempotency-Key header, and SHA-256 of the conversation and body it must match (both null without one). */
+  idempotencyKey: string | null;
+  requestHash: Buffer | null;
 }
 
 export interface SendResult {
   id: string;
   createdAt: Date;
+  /** True when an Idempotency-Key retry returned the original message. */
+  replayed: boolean;
 }
 
 /** A per-message failure reported by the database, shaped like a pg error so it maps the same way. */
@@ -83,13 +88,15 @@ export class SendBatcher {
         ord: number;
         id: string | null;
         created_at: Date | null;
+        replayed: boolean | null;
         error_code: string | null;
         error_message: string | null;
       }>({
         name: 'hmk-send-messages', // prepared once per connection
-        text: `SELECT ord, id, created_at, error_code, error_message
+        text: `SELECT ord, id, created_at, replayed, error_code, error_message
                  FROM hmk.send_messages($1, $2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::bytea[],
-                                        $8::bytea[], $9::bytea[], $10::inet[], $11::text[], $12::text[], $13)`,
+                                        $8::bytea[], $9::bytea[], $10::inet[], $11::text[], $12::text[], $13,
+                                        $14::text[], $15::bytea[])`,
         values: [
           this.idleSeconds,
           col('userId'),
@@ -104,12 +111,14 @@ export class SendBatcher {
           col('userAgent'),
           col('requestId'),
           this.events,
+          col('idempotencyKey'),
+          col('requestHash'),
         ],
       });
       for (const r of rows) {
         const p = batch[r.ord - 1];
         if (r.error_code) p.reject(new SendRefusedError(r.error_code, r.error_message ?? 'send refused'));
-        else p.resolve({ id: r.id!, createdAt: r.created_at! });
+        else p.resolve({ id: r.id!, createdAt: r.created_at!, replayed: r.replayed === true });
       }
     } catch (err) {
       for (const p of batch) p.reject(err);

@@ -48,7 +48,6 @@ interface EventRow {
 
 export interface HubOptions {
   maxBufferedBytes: number;
-  replayHours: number;
   /** How often the open sockets' sessions are checked for idle logoff and account closure. */
   sweepMs?: number;
 }
@@ -60,7 +59,6 @@ export class EventHub {
   private listener: pg.Client | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private lastPrune = 0;
   private stopped = false;
 
   constructor(
@@ -258,7 +256,7 @@ export class EventHub {
     });
   }
 
-  /** Closes the sockets whose session went idle or whose account was closed; prunes old events hourly. */
+  /** Closes the sockets whose session went idle or whose account was closed. */
   private async sweep(): Promise<void> {
     const all = [...this.byUser.values()].flatMap((set) => [...set]);
     try {
@@ -273,10 +271,6 @@ export class EventHub {
           if (reason === 'account closed') this.close(s, CloseCode.accountClosed, 'account closed');
           else if (reason) this.close(s, CloseCode.idle, 'session expired due to inactivity: sign in again');
         }
-      }
-      if (Date.now() - this.lastPrune > 3_600_000) {
-        this.lastPrune = Date.now();
-        await this.pool.query('SELECT hmk.prune_events($1)', [this.opts.replayHours]);
       }
     } catch (err) {
       this.log.error({ err: safeError(err) }, 'event stream sweep failed');

@@ -1,5 +1,6 @@
 // Messages: one row per message with a server timestamp; the body is sealed with envelope encryption
 // (P05), or stored opaque for end-to-end conversations, in its own table (P06).
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SealedBody } from '../crypto/envelope.js';
 import { withTransaction } from '../db/pool.js';
@@ -32,6 +33,20 @@ class ConversationModes {
     if (this.modes.size >= this.max) this.modes.delete(this.modes.keys().next().value as string);
     this.modes.set(id, endToEnd);
   }
+}
+
+/**
+ * The Idempotency-Key header (IETF httpapi draft: a structured-field string, so usually quoted; a bare token is
+ * accepted too). 1 to 255 printable ASCII characters; anything else is a 400 naming the header.
+ */
+function idempotencyKeyOf(header: string | string[] | undefined): string | null {
+  if (header === undefined) return null;
+  const raw = Array.isArray(header) ? header.join(',') : header;
+  const key = /^"(.*)"$/.test(raw) ? raw.slice(1, -1) : raw;
+  if (!/^[\x20-\x7e]{1,255}$/.test(key) || key.includes('"')) {
+    throw new HttpError(400, 'headers.idempotency-key must be 1 to 255 printable ASCII characters, e.g. "<a uuid>"');
+  }
+  return key;
 }
 
 export async function messageRoutes(
@@ -77,8 +92,15 @@ export async function messageRoutes(
     {
       config: { action: 'message.send' },
       schema: {
-        summary: 'Send a message (for end-to-end conversations the body is the client ciphertext)',
+        summary:
+          'Send a message (for end-to-end conversations the body is the client ciphertext). With an Idempotency-Key ' +
+          'header, a retry of the same request within 24 h returns the original message (Idempotent-Replayed: true); ' +
+          'the same key with a different body or conversation is a 422',
         params: idParams,
+        headers: {
+          type: 'object',
+          properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 257 } },
+        },
         body: {
           type: 'object',
           properties: { body: { type: 'string', minLength: 1 } },
@@ -103,6 +125,7 @@ export async function messageRoutes(
       const who = identityOf(req);
       const conversationId = req.params.id.toLowerCase();
       const text = req.body.body;
+      const idempotencyKey = idempotencyKeyOf(req.headers['idempotency-key']);
       if (Buffer.byteLength(text, 'utf8') > config.maxMessageBytes) {
         throw new HttpError(413, `body.body exceeds ${config.maxMessageBytes} bytes`);
       }
@@ -125,9 +148,14 @@ export async function messageRoutes(
         ip: audit.ip ?? null,
         userAgent: audit.userAgent ?? null,
         requestId: audit.requestId,
+        idempotencyKey,
+        requestHash: idempotencyKey
+          ? createHash('sha256').update(`${conversationId}\n`).update(text, 'utf8').digest()
+          : null,
       });
       req.audited = true;
-      deps.onMessageSent?.();
+      if (sent.replayed) void reply.header('idempotent-replayed', 'true');
+      else deps.onMessageSent?.();
       return reply.code(201).send({ id: sent.id, conversationId, senderId: who.userId, createdAt: sent.createdAt });
     },
   );
