@@ -211,7 +211,9 @@ test('access is re-checked on every delivery: a removed participant receives not
   const group = (
     await h.request('POST', '/v1/conversations', { token: alice.token, body: { participantIds: [bob.id, carol.id] } })
   ).json.id;
-  const carolSocket = await openStream(baseB, await ticket(carol));
+  const carolSocket = await openStream(baseB, await ticket(carol), 0);
+  const started = await carolSocket.waitFor((f) => f.type === 'conversation.created' && f.conversationId === group);
+  assert.equal((started as unknown as { createdBy: string }).createdBy, alice.id);
   const before = await send(alice, 'for the group', group);
   await carolSocket.waitFor((f) => f.messageId === before);
   const owner = await h.owner();

@@ -55,6 +55,15 @@ export async function conversationRoutes(
           [ids, endToEnd, deps.config.maxGroupSize, deps.config.membersCliniciansOnly],
         );
         created = rows[0].created;
+        // conversation.created for every participant, in the same transaction (so it exists exactly when the
+        // conversation does).
+        if (created && deps.config.events.enabled) {
+          await c.query(
+            `SELECT hmk.emit_events(ARRAY(SELECT p.user_id FROM hmk.participants p WHERE p.conversation_id = $1),
+                                    'conversation.created', $1, NULL, $2)`,
+            [rows[0].id, who.userId],
+          );
+        }
         return { result: await conversationById(c, rows[0].id), targets: [rows[0].id] };
       });
       return reply.code(created ? 201 : 200).send(result);
