@@ -89,6 +89,10 @@ export interface Config {
     pollMs: number;
     leaseSeconds: number;
     maxAttempts: number;
+    /** Repeat push until read: minutes after the last push (REPEAT_PUSH_AFTER_MINUTES; 0 = off, the default). */
+    repeatAfterMinutes: number;
+    /** At most this many repeats per message and recipient (REPEAT_PUSH_MAX). */
+    repeatMax: number;
   };
   awsRegion?: string;
   /** Members (patients) may start conversations only with clinicians (MEMBERS_CLINICIANS_ONLY). */
@@ -278,6 +282,8 @@ function pushConfig(env: Env, production: boolean): Config['push'] {
     pollMs: int(env, 'PUSH_POLL_MS', 250, 10, 60_000),
     leaseSeconds: int(env, 'PUSH_LEASE_SECONDS', 30, 1, 3600),
     maxAttempts: int(env, 'PUSH_MAX_ATTEMPTS', 8, 1, 100),
+    repeatAfterMinutes: int(env, 'REPEAT_PUSH_AFTER_MINUTES', 0, 0, 1440),
+    repeatMax: int(env, 'REPEAT_PUSH_MAX', 2, 1, 10),
   };
 }
 

@@ -12,7 +12,13 @@ export interface DispatcherOptions {
   leaseSeconds: number;
   maxAttempts: number;
   batchSize?: number;
+  /** Repeat push until read: minutes after the last push (0 = off), and at most this many repeats. */
+  repeatAfterMinutes?: number;
+  repeatMax?: number;
 }
+
+// Due repeats are looked for at most this often (their unit is minutes).
+const REPEAT_CHECK_MS = 30_000;
 
 interface Claimed {
   id: string;
@@ -57,8 +63,25 @@ export class PushDispatcher {
     return this.task.stop();
   }
 
+  private lastRepeatCheck = 0;
+
   private async drain(): Promise<void> {
+    if (this.opts.repeatAfterMinutes && Date.now() - this.lastRepeatCheck >= REPEAT_CHECK_MS) {
+      this.lastRepeatCheck = Date.now();
+      await this.queueRepeats();
+    }
     while (!this.task.stopping && (await this.runOnce()) > 0);
+  }
+
+  /** Queues the repeat pushes now due (messages still unread); returns how many. */
+  async queueRepeats(): Promise<number> {
+    if (!this.opts.repeatAfterMinutes) return 0;
+    const { rows } = await this.pool.query<{ n: number }>('SELECT hmk.queue_repeat_pushes($1, $2, $3) AS n', [
+      this.opts.repeatAfterMinutes,
+      this.opts.repeatMax ?? 2,
+      1000,
+    ]);
+    return rows[0].n;
   }
 
   /** Claims and delivers one batch; returns how many outbox rows were handled. */
