@@ -1,32 +1,18 @@
 /**
- * Reads cdk.out/validation-report.json after `cdk synth` and prints the compliance gate's result:
- * per-pack counts, every open finding, and every acknowledgement. Exits 1 on any open finding.
- * Usage: tsx scripts/compliance-gate.ts [--assembly cdk.out] [--stack <substring>]
+ * The compliance gate, after `cdk synth` and `npm run report`: one line per pack (all four, and CDK's built-in
+ * validation), every open finding, acknowledgements counted per owner (`--verbose` lists them), overdue reviews, the
+ * service evidence, and the verdict last. Also writes findings.sarif and compliance-junit.xml for CI.
+ * Exits 1 on an open finding, a review-by date that has passed, or a failed service test of this commit.
+ * Usage: tsx scripts/compliance-gate.ts [--assembly cdk.out] [--evidence reports/.evidence.json] [--out reports]
+ *        [--stack <substring>] [--today YYYY-MM-DD] [--verbose]
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-interface ViolatingConstruct {
-  constructPath: string;
-}
-interface Violation {
-  ruleName: string;
-  description: string;
-  severity: string;
-  violatingConstructs?: ViolatingConstruct[];
-  violatingResources?: ViolatingConstruct[];
-}
-interface Suppressed extends Violation {
-  acknowledgedId: string;
-  reason?: string;
-  acknowledgedAt?: string;
-}
-interface PluginReport {
-  pluginName: string;
-  conclusion: string;
-  violations: Violation[];
-  suppressedViolations?: Suppressed[];
-}
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { judgeGate } from '../policies/report/gate';
+import { renderJunit } from '../policies/report/render-junit';
+import { renderSarif } from '../policies/report/render-sarif';
+import { readValidationReport } from '../policies/report/validation-report';
+import { loadReport, StaleEvidenceError } from '../policies/report/write-report';
 
 const args = process.argv.slice(2);
 const option = (name: string) => {
@@ -34,35 +20,40 @@ const option = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const assembly = option('--assembly') ?? 'cdk.out';
-const stackFilter = option('--stack');
-const reportPath = join(assembly, 'validation-report.json');
+const outDir = option('--out') ?? 'reports';
+const evidenceFile = option('--evidence') ?? join(outDir, '.evidence.json');
+const today = option('--today') ?? new Date().toISOString().slice(0, 10);
+const projectRoot = resolve(__dirname, '..');
 
-if (!existsSync(reportPath)) {
-  console.error(`compliance gate: ${reportPath} not found; run "npx cdk synth" first`);
+const validation = readValidationReport(assembly);
+if (!validation || !existsSync(evidenceFile)) {
+  console.error(
+    `compliance gate: ${validation ? evidenceFile : join(assembly, 'validation-report.json')} not found; run "npm run gate"`,
+  );
   process.exit(2);
 }
-const report = JSON.parse(readFileSync(reportPath, 'utf8')) as { pluginReports: PluginReport[] };
-const matches = (path: string) => !stackFilter || path.includes(stackFilter);
-const constructsOf = (v: Violation) =>
-  (v.violatingConstructs ?? v.violatingResources ?? []).filter((c) => matches(c.constructPath));
-
-let open = 0;
-for (const plugin of report.pluginReports) {
-  const findings = plugin.violations.flatMap((v) => constructsOf(v).map((c) => ({ v, c })));
-  const acknowledged = (plugin.suppressedViolations ?? []).flatMap((v) => constructsOf(v).map((c) => ({ v, c })));
-  open += findings.length;
-  console.log(`${plugin.pluginName}: ${findings.length} open, ${acknowledged.length} acknowledged`);
-  for (const { v, c } of findings) {
-    console.log(`  OPEN ${v.ruleName} ${c.constructPath}\n       ${v.description.slice(0, 200)}`);
-  }
-  for (const { v, c } of acknowledged) {
-    console.log(`  ACK  ${v.ruleName} ${c.constructPath}\n       ${v.reason ?? '(no reason)'}`);
-  }
+let report;
+try {
+  report = loadReport({ evidenceFile, assemblyDir: assembly, outDir, generatedAt: new Date(0) });
+} catch (error) {
+  if (!(error instanceof StaleEvidenceError)) throw error;
+  console.error(`compliance gate: ${error.message}`);
+  process.exit(2);
 }
-// A pack with nothing to report (no finding, no acknowledgement) is absent from the report but did run.
-console.log(
-  open === 0
-    ? 'compliance gate: PASS (0 open findings in any registered pack or the built-in validation)'
-    : `compliance gate: FAIL (${open} open findings)`,
-);
-process.exit(open === 0 ? 0 : 1);
+const kitVersion = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
+mkdirSync(outDir, { recursive: true });
+const sarif = join(outDir, 'findings.sarif');
+const junit = join(outDir, 'compliance-junit.xml');
+writeFileSync(sarif, renderSarif(validation, report, projectRoot, kitVersion));
+writeFileSync(junit, renderJunit(report, validation));
+
+const result = judgeGate(validation, report, {
+  today,
+  verbose: args.includes('--verbose'),
+  stackFilter: option('--stack'),
+});
+const [verdict] = result.lines.slice(-1);
+for (const line of result.lines.slice(0, -1)) console.log(line);
+console.log(`CI files: ${sarif}, ${junit}`);
+console.log(verdict);
+process.exit(result.pass ? 0 : 1);

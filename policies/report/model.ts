@@ -1,6 +1,7 @@
 import { ControlLayer, HIPAA_SECTIONS, PILLARS } from '../controls';
 import { compareText } from '../evidence/recorder';
 import { Evidence, Outcome, OUTCOME_STATUSES, OutcomeStatus, Provenance, RuleRecord } from '../evidence/types';
+import { CostEstimate, estimateCost } from './cost';
 import { inventoryOf, StackInventory } from './inventory';
 import { PROCESS_CONTROLS } from './process-controls';
 import { ServiceEvidenceSummary, serviceTestsFor, ServiceTestStatus } from './service-evidence';
@@ -139,6 +140,8 @@ export interface ComplianceReport {
   /** The service's test results as read (`state`: current, stale or absent), for the application-layer rows. */
   readonly serviceEvidence: ServiceEvidenceSummary;
   readonly summary: ReportSummary;
+  /** Priced bill of materials of the synthesized templates (the same as `npm run cost`). */
+  readonly cost: CostEstimate;
   readonly controls: readonly ControlRow[];
   readonly processControls: readonly ProcessRow[];
   readonly inventory: readonly StackInventory[];
@@ -340,6 +343,7 @@ export function buildReport(
     scope,
     provenance: evidence.provenance,
     serviceEvidence: service,
+    cost: estimateCost(templates, scope.region),
     summary: {
       verdict: outcomes['non-compliant'] + outcomes.error === 0 && !serviceFailed ? 'PASS' : 'FAIL',
       stacks: evidence.provenance.templates.length,

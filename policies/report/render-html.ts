@@ -175,7 +175,7 @@ export function renderHtml(report: ComplianceReport): string {
 <tr><th>Profile</th><td>${e(report.scope.profile)}</td><th>Account</th><td><code>${e(report.scope.account)}</code></td><th>Region</th><td>${e(report.scope.region)}</td></tr>
 <tr><th>Commit</th><td><code>${e(p.gitCommit.slice(0, 12))}</code>${p.gitDirty === true ? ' (uncommitted changes)' : ''}</td><th>Kit version</th><td>${e(p.kitVersion)} (schema ${e(report.schemaVersion)})</td><th>Generated at</th><td id="generated-at">${e(report.generatedAt)}</td></tr>
 </table>
-<nav><a href="#summary">Summary</a><a href="#controls">Control matrix</a><a href="#process">Process register</a><a href="#exceptions">Exception register</a><a href="#inventory">Inventory</a><a href="#open-findings">Open findings</a><a href="#rules">Rules</a><a href="#signoff">Sign-off</a><a href="#provenance">Provenance</a></nav>
+<nav><a href="#summary">Summary</a><a href="#controls">Control matrix</a><a href="#process">Process register</a><a href="#exceptions">Exception register</a><a href="#inventory">Inventory</a><a href="#open-findings">Open findings</a><a href="#rules">Rules</a><a href="#cost">Cost</a><a href="#signoff">Sign-off</a><a href="#provenance">Provenance</a></nav>
 </header>
 <main>`);
 
@@ -223,6 +223,7 @@ ${outcomeChart('Compliant, acknowledged and open outcomes per HIPAA section', hi
 ${outcomeChart('Compliant, acknowledged and open outcomes per pillar', pillars, (r) => STATUS_LABELS[r.status])}
 </figure>
 </div>
+<p>Estimated monthly cost of this deployment: <strong>$${report.cost.monthlyTotalUsd.toFixed(2)}</strong> (prices ${e(report.cost.priceTableRegion)} as of ${e(report.cost.pricesTakenOn)}; <a href="#cost">bill of materials</a>).</p>
 <h3>Exceptions per owner</h3>
 ${table(
   ['Owner', 'Exceptions', 'Next review by'],
@@ -381,6 +382,24 @@ ${table(
 </details>`,
   )
   .join('\n')}
+</section>`);
+
+  parts.push(`<section id="cost">
+<h2>Estimated monthly cost</h2>
+<p>Total: <strong>$${report.cost.monthlyTotalUsd.toFixed(2)}</strong> per month (${e(report.cost.currency)}). Same table as <code>npm run cost</code>.</p>
+${table(
+  ['Item', 'Quantity', 'Unit price', 'Per month', 'Basis', ''],
+  report.cost.lines.map((l) => [
+    e(l.item),
+    e(l.quantity),
+    e(l.unitPrice),
+    `$${l.monthlyUsd.toFixed(2)}`,
+    e(l.basis),
+    l.estimate ? 'estimate' : 'verified',
+  ]),
+  [3],
+)}
+<ul>${report.cost.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul>
 </section>`);
 
   parts.push(`<section id="signoff">
