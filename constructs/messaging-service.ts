@@ -84,6 +84,8 @@ export interface ServiceMessagingSettings extends Pick<
   MessagingConfig,
   'retentionDays' | 'membersCliniciansOnly' | 'breakGlassMinutes'
 > {
+  /** Repeat push until read (`REPEAT_PUSH_AFTER_MINUTES`, `REPEAT_PUSH_MAX`). @default off */
+  readonly repeatPush?: MessagingConfig['repeatPush'];
   readonly directoryMode: DirectoryMode;
   readonly bannerText: string;
   /** Session idle timeout (pillar P14). @default 900 */
@@ -397,6 +399,8 @@ export class MessagingService extends Construct {
       RETENTION_DAYS: String(messaging.retentionDays),
       MEMBERS_CLINICIANS_ONLY: String(messaging.membersCliniciansOnly),
       BREAK_GLASS_MINUTES: String(messaging.breakGlassMinutes),
+      REPEAT_PUSH_AFTER_MINUTES: String(messaging.repeatPush?.afterMinutes ?? 0),
+      REPEAT_PUSH_MAX: String(messaging.repeatPush?.maxRepeats ?? 2),
     };
   }
 

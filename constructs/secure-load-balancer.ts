@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -87,6 +88,9 @@ export class SecureLoadBalancer extends Construct {
       // deploy could not delete the ALB and the stack would end in ROLLBACK_FAILED.
       wafFailOpen: false,
       http2Enabled: true,
+      // Pinned because the service is tuned to it: the event stream pings every socket every 25 s
+      // (EVENTS_PING_SECONDS) so a quiet WebSocket is never cut, and keep-alive (75 s) outlasts it.
+      idleTimeout: Duration.seconds(60),
     });
     this.loadBalancer.logAccessLogs(props.accessLogsBucket, props.accessLogsPrefix ?? 'alb');
     // Not even `false`: an absent attribute is never re-applied by a later stack update.

@@ -94,6 +94,12 @@ export interface MessagingConfig {
    * conversation key can still be restored. The table is kept out of AWS Backup, so this bounds crypto-shredding.
    */
   readonly keyTableRecoveryDays: number;
+  /**
+   * Repeat push until read (`REPEAT_PUSH_AFTER_MINUTES`, `REPEAT_PUSH_MAX`), opt-in like clinical messengers'
+   * escalation: a message still unread `afterMinutes` after its last push gets one more PHI-free push, at most
+   * `maxRepeats` times. `afterMinutes` 0 (the default) turns it off; otherwise 1 to 1440, and `maxRepeats` 1 to 10.
+   */
+  readonly repeatPush: { readonly afterMinutes: number; readonly maxRepeats: number };
 }
 
 /** Who owns the kit's accepted findings (the exception register) and how often they are reviewed. */

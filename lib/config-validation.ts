@@ -241,10 +241,23 @@ export function validateConfig(c: KitConfig): KitConfig {
       `${msg?.keyTableRecoveryDays} must be 1 to 35 days (DynamoDB's point-in-time recovery window); keep it short, it is how long a shredded key survives`,
     );
   }
+  const repeat = msg?.repeatPush;
+  if (!Number.isInteger(repeat?.afterMinutes) || repeat.afterMinutes < 0 || repeat.afterMinutes > 1440) {
+    bad(
+      'messaging.repeatPush.afterMinutes',
+      `${repeat?.afterMinutes} must be a whole number of minutes from 1 to 1440, or 0 to turn repeat pushes off`,
+    );
+  }
+  if (!Number.isInteger(repeat?.maxRepeats) || repeat.maxRepeats < 1 || repeat.maxRepeats > 10) {
+    bad('messaging.repeatPush.maxRepeats', `${repeat?.maxRepeats} must be a whole number of repeats from 1 to 10`);
+  }
 
   const gov = c.governance;
   if (typeof gov?.exceptionOwner !== 'string' || gov.exceptionOwner.trim() === '') {
-    bad('governance.exceptionOwner', 'name the role or team that owns accepted findings, e.g. "Platform security lead"');
+    bad(
+      'governance.exceptionOwner',
+      'name the role or team that owns accepted findings, e.g. "Platform security lead"',
+    );
   }
   if (!Number.isInteger(gov?.reviewEveryDays) || gov.reviewEveryDays < 1 || gov.reviewEveryDays > 366) {
     bad('governance.reviewEveryDays', `${gov?.reviewEveryDays} must be a whole number of days from 1 to 366`);

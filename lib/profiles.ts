@@ -60,7 +60,13 @@ export const PROFILES: Record<string, KitConfig> = {
     alarmEmail: 'security-ops@example.org',
     push: {},
     backup: { retentionDays: 35, vaultLock: false },
-    messaging: { retentionDays: 0, membersCliniciansOnly: false, breakGlassMinutes: 60, keyTableRecoveryDays: 7 },
+    messaging: {
+      retentionDays: 0,
+      membersCliniciansOnly: false,
+      breakGlassMinutes: 60,
+      keyTableRecoveryDays: 7,
+      repeatPush: { afterMinutes: 0, maxRepeats: 2 },
+    },
     governance: { exceptionOwner: 'Platform security lead', reviewEveryDays: 180, lastReviewed: '2026-12-04' },
   },
 };

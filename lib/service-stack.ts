@@ -101,6 +101,7 @@ export class ServiceStack extends KitStack {
         retentionDays: config.messaging.retentionDays,
         membersCliniciansOnly: config.messaging.membersCliniciansOnly,
         breakGlassMinutes: config.messaging.breakGlassMinutes,
+        repeatPush: config.messaging.repeatPush,
         directoryMode: config.directoryMode,
         bannerText: svc.bannerText,
       },

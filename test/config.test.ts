@@ -118,6 +118,16 @@ describe('config validation', () => {
       /^messaging\.breakGlassMinutes: /,
     ],
     [
+      'a repeat push after a negative delay',
+      { messaging: { repeatPush: { afterMinutes: -5, maxRepeats: 2 } } },
+      /^messaging\.repeatPush\.afterMinutes: -5 .*0 to turn repeat pushes off/,
+    ],
+    [
+      'too many repeat pushes',
+      { messaging: { repeatPush: { afterMinutes: 10, maxRepeats: 11 } } },
+      /^messaging\.repeatPush\.maxRepeats: 11 .*1 to 10/,
+    ],
+    [
       'a clinicians-only switch given as text',
       { messaging: { membersCliniciansOnly: 'yes' } },
       /^messaging\.membersCliniciansOnly: must be a boolean/,

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { MessagingService, MessagingServiceProps } from '../constructs/messaging-service';
@@ -521,14 +523,21 @@ describe('ServiceStack', () => {
     test('messaging settings from the config reach the service', () => {
       const env = environmentOf(
         templateOf('service', {
-          messaging: { retentionDays: 2555, membersCliniciansOnly: true, breakGlassMinutes: 30 },
+          messaging: {
+            retentionDays: 2555,
+            membersCliniciansOnly: true,
+            breakGlassMinutes: 30,
+            repeatPush: { afterMinutes: 10, maxRepeats: 3 },
+          },
         }),
       );
-      expect([env.RETENTION_DAYS, env.MEMBERS_CLINICIANS_ONLY, env.BREAK_GLASS_MINUTES]).toEqual([
-        '2555',
-        'true',
-        '30',
-      ]);
+      expect([
+        env.RETENTION_DAYS,
+        env.MEMBERS_CLINICIANS_ONLY,
+        env.BREAK_GLASS_MINUTES,
+        env.REPEAT_PUSH_AFTER_MINUTES,
+        env.REPEAT_PUSH_MAX,
+      ]).toEqual(['2555', 'true', '30', '10', '3']);
     });
 
     test('public directory mode reaches the service', () => {
@@ -642,6 +651,27 @@ describe('ServiceStack', () => {
       expect(attrs['access_logs.s3.enabled']).toBe('true');
       expect(attrs['access_logs.s3.prefix']).toBe('alb/hipaa-kit-example');
       expect(JSON.stringify(attrs['access_logs.s3.bucket'])).toMatch(/AccessLogsBucket/);
+    });
+
+    test('WebSockets (the event stream): a 60 s idle timeout the service outpings, no stickiness needed', () => {
+      const alb = only(template, 'AWS::ElasticLoadBalancingV2::LoadBalancer').Properties;
+      const attrs = Object.fromEntries(alb.LoadBalancerAttributes.map((a: Json) => [a.Key, a.Value]));
+      const idle = Number(attrs['idle_timeout.timeout_seconds']);
+      expect(idle).toBe(60);
+      // The service's own numbers (service/src): it pings each socket more often than the ALB would cut a quiet one,
+      // and keeps HTTP connections alive longer than the ALB does.
+      const serviceConfig = readFileSync(join(__dirname, '../service/src/config.ts'), 'utf8');
+      const serverSource = readFileSync(join(__dirname, '../service/src/server.ts'), 'utf8');
+      const ping = Number(/int\(env, 'EVENTS_PING_SECONDS', (\d+), \d+, (\d+)\)/.exec(serviceConfig)?.[2]);
+      expect(ping).toBeLessThan(idle);
+      expect(Number(/keepAliveTimeout: ([\d_]+)/.exec(serverSource)?.[1].replace('_', '')) / 1000).toBeGreaterThan(
+        idle,
+      );
+      // Tickets live in the database and events reach every task through LISTEN/NOTIFY: any task serves any socket.
+      const group = only(template, 'AWS::ElasticLoadBalancingV2::TargetGroup').Properties;
+      const groupAttrs = Object.fromEntries((group.TargetGroupAttributes ?? []).map((a: Json) => [a.Key, a.Value]));
+      expect(groupAttrs['stickiness.enabled']).not.toBe('true');
+      expect(group.ProtocolVersion ?? 'HTTP1').toBe('HTTP1'); // the WebSocket upgrade is HTTP/1.1
     });
 
     test('deletion protection is turned on last, so a failed first create can still delete the ALB', () => {

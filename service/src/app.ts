@@ -155,7 +155,7 @@ export async function startService(config: Config, overrides: ServiceOverrides =
         pool,
         () => createRoleClient(config.db, APP_ROLE),
         envelope,
-        { maxBufferedBytes: config.events.maxBufferedBytes },
+        { maxBufferedBytes: config.events.maxBufferedBytes, pingMs: config.events.pingSeconds * 1000 },
         logger,
         // Delivery receipts: a message.created handed to a recipient's socket is delivered.
         async (s, messageIds) => {

@@ -119,6 +119,8 @@ export interface Config {
     maxBufferedBytes: number;
     /** Hours events are kept for replay with after= (EVENTS_REPLAY_HOURS, at least 24). */
     replayHours: number;
+    /** Seconds between pings to each socket (EVENTS_PING_SECONDS); under the load balancer's 60 s idle timeout. */
+    pingSeconds: number;
   };
   /** Conversation data keys: DynamoDB in AWS (outside every database backup), a Postgres table locally. */
   keyStore: { mode: 'dynamodb' | 'postgres'; table?: string };
@@ -481,6 +483,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxSocketsPerUser: int(env, 'EVENTS_MAX_SOCKETS_PER_USER', 5, 1, 100),
       maxBufferedBytes: int(env, 'EVENTS_MAX_BUFFERED_BYTES', 1_048_576, 16_384, 67_108_864),
       replayHours: int(env, 'EVENTS_REPLAY_HOURS', 48, 24, 720),
+      pingSeconds: int(env, 'EVENTS_PING_SECONDS', 25, 1, 55),
     },
     keyStore: keyStoreConfig(env, production),
     attachments: attachmentsConfig(env, production),

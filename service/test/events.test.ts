@@ -403,3 +403,29 @@ test('recall under a legal hold seals the body away from participants and keeps 
   );
   assert.equal(audit.rows[0].detail.heldForLegalHold, true);
 });
+
+test('a socket that stops answering pings is terminated and its close audited', async () => {
+  const quick = await createHarness({ EVENTS_PING_SECONDS: '1' });
+  try {
+    const base = await quick.service.app.listen({ host: '127.0.0.1', port: 0 });
+    const z = await quick.user('z');
+    const t = await quick.request('POST', '/v1/events/ticket', { token: z.token });
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/v1/events?ticket=${t.json.ticket}`);
+    await new Promise((resolve) => ws.once('open', resolve));
+    const pinged = new Promise((resolve) => ws.once('ping', resolve));
+    await pinged; // a live client answers (ws does it by itself)
+    assert.equal(quick.service.app.websocketServer.clients.size, 1);
+    // Now the client goes silent: it stops reading, so it answers no more pings.
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const started = Date.now();
+    while (quick.service.app.websocketServer.clients.size > 0 && Date.now() - started < 5000) await sleep(100);
+    assert.equal(quick.service.app.websocketServer.clients.size, 0, 'the silent socket was terminated');
+    ws.terminate();
+    await sleep(200);
+    const owner = await quick.owner();
+    const { rows } = await owner.query("SELECT detail FROM hmk.audit_log WHERE action = 'events.stream.close'");
+    assert.equal(rows[0]?.detail.code, 1006);
+  } finally {
+    await quick.close();
+  }
+});

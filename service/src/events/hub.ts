@@ -28,6 +28,8 @@ export interface StreamSocket {
   closed?: { code: number; reason: string };
   reading: boolean;
   readAgain: boolean;
+  /** False from a ping until its pong. */
+  alive?: boolean;
   /** Where the socket was opened from, for the close audit row. */
   origin: { ip: string | undefined; userAgent: string | undefined; requestId: string };
 }
@@ -50,6 +52,11 @@ export interface HubOptions {
   maxBufferedBytes: number;
   /** How often the open sockets' sessions are checked for idle logoff and account closure. */
   sweepMs?: number;
+  /**
+   * A ping to every socket this often: the traffic keeps the load balancer (idle timeout 60 s) from cutting a quiet
+   * stream, and a socket that has not answered the previous ping is dead and is terminated.
+   */
+  pingMs: number;
 }
 
 const PAGE = 200;
@@ -58,6 +65,7 @@ export class EventHub {
   private readonly byUser = new Map<string, Set<StreamSocket>>();
   private listener: pg.Client | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -86,6 +94,21 @@ export class EventHub {
       }, this.opts.sweepMs ?? 1000);
     };
     sweep();
+    this.pingTimer = setInterval(() => this.ping(), this.opts.pingMs);
+  }
+
+  private ping(): void {
+    for (const set of this.byUser.values()) {
+      for (const s of set) {
+        if (s.alive === false) {
+          s.closed ??= { code: 1006, reason: 'no answer to ping' };
+          s.ws.terminate();
+          continue;
+        }
+        s.alive = false;
+        s.ws.ping();
+      }
+    }
   }
 
   /** Open sockets of one user on this instance. */
@@ -103,6 +126,9 @@ export class EventHub {
     let set = this.byUser.get(s.userId);
     if (!set) this.byUser.set(s.userId, (set = new Set()));
     set.add(s);
+    s.ws.on('pong', () => {
+      s.alive = true;
+    });
     s.ws.on('close', (code, reason) => {
       s.closed ??= { code, reason: reason.toString() };
       this.remove(s);
@@ -124,6 +150,7 @@ export class EventHub {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.sweepTimer);
+    clearInterval(this.pingTimer);
     clearTimeout(this.reconnectTimer);
     const open = [...this.byUser.values()].flatMap((set) => [...set]);
     const gone = open.map((s) => new Promise((resolve) => s.ws.once('close', resolve)));
