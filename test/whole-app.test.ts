@@ -138,7 +138,7 @@ describe('whole app with every pack and the built-in validation', () => {
         if (!request.url().startsWith('file:')) problems.push(`external request: ${request.url()}`);
       });
       await page.goto(`file://${html}`);
-      for (const id of ['summary', 'controls', 'process', 'exceptions', 'inventory', 'provenance']) {
+      for (const id of ['summary', 'controls', 'process', 'exceptions', 'inventory', 'cost', 'signoff', 'provenance']) {
         await expect(page.locator(`#${id} h2`).isVisible()).resolves.toBe(true);
       }
       const pillarRows = Array.from({ length: 18 }, (_, i) => `P${String(i + 1).padStart(2, '0')}`);
@@ -150,6 +150,15 @@ describe('whole app with every pack and the built-in validation', () => {
       await expect(page.locator('#exceptions tbody tr').count()).resolves.toBeGreaterThan(0);
       await expect(page.locator('#inventory h3').count()).resolves.toBe(7);
       await expect(page.locator('#generated-at').textContent()).resolves.toContain('2026-01-01T00:00:00.000Z');
+      // The scope header and the two outcome charts are at the top; a "Pass with exceptions" links to its register rows.
+      await expect(page.locator('header table.scope').textContent()).resolves.toMatch(
+        /Example.*123456789012.*us-east-1/s,
+      );
+      await expect(page.locator('#summary svg').count()).resolves.toBe(2);
+      const link = page.locator('#controls details[id^="exc-"] a').first();
+      const target = (await link.getAttribute('href'))!;
+      await expect(page.locator(`#exceptions tr${target}`).count()).resolves.toBe(1);
+      await expect(page.locator('#cost').textContent()).resolves.toMatch(/Total: \$\d+\.\d\d per month/);
       const screenshot = join(tmpdir(), 'hipaa-kit-compliance-report.png');
       await page.screenshot({ path: screenshot, fullPage: false });
       expect(problems).toEqual([]);
