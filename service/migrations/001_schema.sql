@@ -309,8 +309,12 @@ BEGIN
   ELSIF seen < now() - make_interval(secs => timeout) THEN
     RAISE EXCEPTION 'session expired due to inactivity' USING ERRCODE = 'HM401';
   ELSIF seen < now() - touch_after THEN
+    -- SKIP LOCKED: when a concurrent transaction of the same session is already touching it, that touch will do, and
+    -- this one never waits on (or holds up) another transaction for the session row: no lock cycle can run through it.
     UPDATE hmk.sessions SET last_seen = now(), idle_seconds = p_idle_seconds
-     WHERE session_id = p_session AND last_seen < now() - touch_after;
+     WHERE session_id = (SELECT s.session_id FROM hmk.sessions s
+                          WHERE s.session_id = p_session AND s.last_seen < now() - touch_after
+                          FOR UPDATE SKIP LOCKED);
   END IF;
   -- Authorisation after authentication: an idle or closed session is a 401 whether registered or not.
   IF registered IS NULL AND NOT p_unregistered_ok THEN
@@ -355,7 +359,7 @@ $$;
 -- sealed body, outbox rows and the audit row. SECURITY INVOKER, so every insert passes the caller's RLS.
 CREATE FUNCTION hmk.send_message(p_user uuid, p_session text, p_idle_seconds int, p_conversation uuid,
                                  p_scheme text, p_key_id text, p_encrypted_key bytea, p_iv bytea, p_ciphertext bytea,
-                                 p_ip inet, p_user_agent text, p_request_id text, p_events boolean,
+                                 p_ip inet, p_user_agent text, p_request_id text,
                                  p_idempotency_key text, p_request_hash bytea)
 RETURNS TABLE (id uuid, created_at timestamptz, replayed boolean) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -396,11 +400,6 @@ BEGIN
   WHERE p.conversation_id = p_conversation AND p.user_id <> p_user;
   PERFORM hmk.audit('message.send', ARRAY[p_conversation::text, msg_id::text], p_ip, p_user_agent, 'ok', 201,
                     p_request_id);
-  -- message.created for every participant, the sender's other devices included (hmk.emit_events, 010).
-  IF p_events THEN
-    PERFORM hmk.emit_events(ARRAY(SELECT p.user_id FROM hmk.participants p WHERE p.conversation_id = p_conversation),
-                            'message.created', p_conversation, msg_id, p_user);
-  END IF;
   IF p_idempotency_key IS NOT NULL THEN
     -- A key that expired is taken over; one a concurrent send just recorded is a 409 (the draft's "in progress").
     INSERT INTO hmk.idempotency_keys AS k (user_id, key, request_hash, message_id)
@@ -428,22 +427,27 @@ LANGUAGE plpgsql AS $$
 DECLARE
   i int;
   r record;
+  sent uuid[] := '{}';
 BEGIN
-  -- Sessions, then event cursors, each in order, before any message (the lock order is in 010_events.sql).
-  IF p_events THEN
-    PERFORM hmk.lock_for_send(p_sessions, p_conversations);
-  END IF;
   FOR i IN 1 .. coalesce(cardinality(p_users), 0) LOOP
     BEGIN
       SELECT * INTO r FROM hmk.send_message(p_users[i], p_sessions[i], p_idle_seconds, p_conversations[i], p_schemes[i],
         p_key_ids[i], p_encrypted_keys[i], p_ivs[i], p_ciphertexts[i], p_ips[i], p_user_agents[i], p_request_ids[i],
-        p_events, p_idempotency_keys[i], p_request_hashes[i]);
+        p_idempotency_keys[i], p_request_hashes[i]);
       ord := i; id := r.id; created_at := r.created_at; replayed := r.replayed; error_code := NULL; error_message := NULL;
+      IF NOT r.replayed THEN
+        sent := sent || r.id;
+      END IF;
     EXCEPTION WHEN OTHERS THEN
       ord := i; id := NULL; created_at := NULL; replayed := NULL; error_code := SQLSTATE; error_message := SQLERRM;
     END;
     RETURN NEXT;
   END LOOP;
+  -- message.created for every participant of every message sent (the sender's other devices included), numbered
+  -- last, so the recipients' event cursors are locked only from here to the commit (hmk.emit_message_events, 010).
+  IF p_events AND cardinality(sent) > 0 THEN
+    PERFORM hmk.emit_message_events(sent);
+  END IF;
 END $$;
 
 -- Functions are executable by PUBLIC by default; only the serving role may call these.
@@ -452,7 +456,7 @@ GRANT EXECUTE ON FUNCTION hmk.user_id(), hmk.my_conversation_ids(), hmk.audit_fi
 GRANT EXECUTE ON FUNCTION hmk.begin_request(uuid, text, int), hmk.begin_request(uuid, text, int, text[]),
   hmk.begin_request(uuid, text, int, text[], boolean),
   hmk.register_device(text, bytea, text), hmk.audit(text, text[], inet, text, text, int, text),
-  hmk.send_message(uuid, text, int, uuid, text, text, bytea, bytea, bytea, inet, text, text, boolean, text, bytea),
+  hmk.send_message(uuid, text, int, uuid, text, text, bytea, bytea, bytea, inet, text, text, text, bytea),
   hmk.send_messages(int, uuid[], text[], uuid[], text[], text[], bytea[], bytea[], bytea[], inet[], text[], text[],
                     boolean, text[], bytea[])
   TO hmk_app;

@@ -5,10 +5,10 @@
 -- row, held to commit, so a client that saw id n and reconnects with after=n can never miss an event numbered
 -- below n that committed later.
 --
--- Lock order, kept by every writer so concurrent transactions never deadlock: session rows (by session_id), then
--- event cursors (by user_id), then messages, outbox rows and receipts (by id, as the retention job and the push
--- dispatcher already do). A send batch takes its session and cursor locks up front (hmk.lock_for_send), before its
--- per-message subtransactions touch anything else.
+-- Lock order, kept by every writer so concurrent transactions never deadlock: event cursors (by user_id, all in one
+-- statement), then messages, outbox rows and receipts (by id, as the retention job and the push dispatcher already
+-- do). Session rows never wait: begin_request touches last_seen with SKIP LOCKED. A send batch numbers its events
+-- last (hmk.emit_message_events), so it holds the cursors only for its commit.
 
 CREATE TABLE hmk.event_cursors (
   user_id uuid PRIMARY KEY REFERENCES hmk.contacts (id),
@@ -85,17 +85,36 @@ BEGIN
   END LOOP;
 END $$;
 
--- A send batch's locks, taken before its first message: the senders' session rows (begin_request may touch them),
--- then the event cursors of everyone in the batch's conversations, each in order. Locks only; reveals nothing.
-CREATE FUNCTION hmk.lock_for_send(p_sessions text[], p_conversations uuid[]) RETURNS void
-LANGUAGE sql SECURITY DEFINER AS $$
-  SELECT count(*) FROM (SELECT 1 FROM hmk.sessions s WHERE s.session_id = ANY (p_sessions)
-                         ORDER BY s.session_id FOR UPDATE) AS sessions;
-  SELECT count(*) FROM (SELECT 1 FROM hmk.event_cursors c
-                         WHERE c.user_id IN (SELECT p.user_id FROM hmk.participants p
-                                              WHERE p.conversation_id = ANY (p_conversations))
-                         ORDER BY c.user_id FOR UPDATE) AS cursors;
-$$;
+-- message.created for every participant of each of `p_messages` (just inserted by hmk.send_messages, which calls this
+-- once, after its last message). All the cursors are locked at once, in user_id order, and stay locked only until
+-- the batch commits a moment later; each recipient's new events are numbered in message order.
+CREATE FUNCTION hmk.emit_message_events(p_messages uuid[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER AS $$
+DECLARE
+  r record;
+BEGIN
+  PERFORM 1 FROM hmk.event_cursors c
+   WHERE c.user_id IN (SELECT p.user_id FROM hmk.messages m JOIN hmk.participants p ON p.conversation_id = m.conversation_id
+                        WHERE m.id = ANY (p_messages))
+   ORDER BY c.user_id FOR UPDATE;
+  INSERT INTO hmk.events (user_id, id, type, conversation_id, message_id, actor_id)
+  SELECT p.user_id, c.last_id + row_number() OVER (PARTITION BY p.user_id ORDER BY m.seq), 'message.created',
+         m.conversation_id, m.id, m.sender_id
+    FROM hmk.messages m
+    JOIN hmk.participants p ON p.conversation_id = m.conversation_id
+    JOIN hmk.event_cursors c ON c.user_id = p.user_id
+   WHERE m.id = ANY (p_messages);
+  FOR r IN
+    UPDATE hmk.event_cursors c SET last_id = c.last_id + n.n
+      FROM (SELECT p.user_id, count(*) AS n FROM hmk.messages m
+              JOIN hmk.participants p ON p.conversation_id = m.conversation_id
+             WHERE m.id = ANY (p_messages) GROUP BY p.user_id) AS n
+     WHERE c.user_id = n.user_id
+    RETURNING c.user_id
+  LOOP
+    PERFORM pg_notify('hmk_events', r.user_id::text);
+  END LOOP;
+END $$;
 
 -- Issues a ticket for the acting user's session (the service hashes the random ticket; it is never stored).
 CREATE FUNCTION hmk.issue_event_ticket(p_hash bytea, p_session text, p_seconds int) RETURNS timestamptz
@@ -199,10 +218,10 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, hmk AS $$
 $$;
 
 REVOKE ALL ON FUNCTION hmk.create_event_cursor(), hmk.emit_events(uuid[], text, uuid, uuid, uuid),
-  hmk.lock_for_send(text[], uuid[]), hmk.issue_event_ticket(bytea, text, int), hmk.use_event_ticket(bytea),
+  hmk.emit_message_events(uuid[]), hmk.issue_event_ticket(bytea, text, int), hmk.use_event_ticket(bytea),
   hmk.begin_stream(uuid, text, text[]), hmk.stale_streams(uuid[], text[]),
   hmk.stream_events(uuid, text, text[], bigint, int), hmk.last_event_id(uuid), hmk.prune_events(int) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION hmk.emit_events(uuid[], text, uuid, uuid, uuid), hmk.lock_for_send(text[], uuid[]),
+GRANT EXECUTE ON FUNCTION hmk.emit_events(uuid[], text, uuid, uuid, uuid), hmk.emit_message_events(uuid[]),
   hmk.issue_event_ticket(bytea, text, int), hmk.use_event_ticket(bytea), hmk.begin_stream(uuid, text, text[]),
   hmk.stale_streams(uuid[], text[]), hmk.stream_events(uuid, text, text[], bigint, int), hmk.last_event_id(uuid),
   hmk.prune_events(int) TO hmk_app;

@@ -100,7 +100,7 @@ test('a user cannot write into a conversation they are not in, or as someone els
   await assert.rejects(
     as(
       alice,
-      "SELECT * FROM hmk.send_message($1, 's1', 900, $2, 'e2e', null, null, null, '\\x00', null, null, null, true, null, null)",
+      "SELECT * FROM hmk.send_message($1, 's1', 900, $2, 'e2e', null, null, null, '\\x00', null, null, null, null, null)",
       [alice.id, bc],
     ),
   );
