@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -37,6 +38,11 @@ export interface KeyOnlyBastionProps {
     readonly logsKey: kms.IKey;
     readonly retentionDays: number;
     readonly alarmTopic: sns.ITopic;
+    /**
+     * Where Session Manager also puts each finished transcript: the audit bucket (Object Lock) under its own prefix,
+     * encrypted with the bucket's key. Used only with `ssmSessionManager`.
+     */
+    readonly transcriptCopy: { readonly bucket: s3.IBucket; readonly bucketKey: kms.IKey; readonly prefix: string };
   };
 }
 
@@ -135,6 +141,7 @@ export class KeyOnlyBastion extends Construct implements ec2.IConnectable {
     });
     if (props.ssmSessionManager) {
       this.allowSessionManager();
+      this.allowTranscriptCopy(props.recording.transcriptCopy);
       this.sessionDocument = this.sessionPreferences(idleTimeout, props.recording);
     }
 
@@ -217,8 +224,10 @@ export class KeyOnlyBastion extends Construct implements ec2.IConnectable {
   /**
    * A Session document with the kit's preferences. The account-wide `SSM-SessionManagerRunShell` is left alone
    * (creating it fails where it already exists). Transcripts are streamed to a KMS-encrypted log group kept for the
-   * audit retention; with `cloudWatchEncryptionEnabled`, Session Manager starts no session whose log group is not
-   * encrypted. A transcript can hold PHI (an admin psql session), so the group is PHI-grade (CMK, audit retention).
+   * audit retention, and each finished one is also copied to the audit bucket (Object Lock, so an administrator who
+   * can delete log groups still cannot erase it); with `cloudWatchEncryptionEnabled` and `s3EncryptionEnabled`,
+   * Session Manager starts no session whose destinations are not encrypted. A transcript can hold PHI (an admin psql
+   * session), so both destinations are PHI-grade (CMK, audit retention).
    */
   private sessionPreferences(idleTimeoutSeconds: number, recording: KeyOnlyBastionProps['recording']): ssm.CfnDocument {
     return new ssm.CfnDocument(this, 'SessionPreferences', {
@@ -238,9 +247,47 @@ export class KeyOnlyBastion extends Construct implements ec2.IConnectable {
           cloudWatchLogGroupName: recording.logGroupNames.ssmSessions,
           cloudWatchEncryptionEnabled: true,
           cloudWatchStreamingEnabled: true,
+          s3BucketName: recording.transcriptCopy.bucket.bucketName,
+          s3KeyPrefix: recording.transcriptCopy.prefix,
+          s3EncryptionEnabled: true,
         },
       },
     });
+  }
+
+  /**
+   * What the SSM agent needs to copy a finished transcript to the audit bucket (AWS "custom instance profile for
+   * Session Manager", S3 output): write under the transcript prefix only, read the bucket's encryption setting (the
+   * agent checks it before a session starts), and use the bucket's key to encrypt. No read, list or delete.
+   */
+  private allowTranscriptCopy(copy: KeyOnlyBastionProps['recording']['transcriptCopy']) {
+    this.hostPolicy.addStatements(
+      new iam.PolicyStatement({
+        sid: 'CopyTranscriptsToAuditBucket',
+        actions: ['s3:PutObject'],
+        resources: [copy.bucket.arnForObjects(`${copy.prefix}/*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'CheckAuditBucketEncryption',
+        actions: ['s3:GetEncryptionConfiguration'],
+        resources: [copy.bucket.bucketArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'EncryptTranscriptCopies',
+        actions: ['kms:GenerateDataKey'],
+        resources: [copy.bucketKey.keyArn],
+        // Only for S3 requests to this bucket, not for anything else the key protects.
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
+    // cdk-nag names a resource it cannot flatten by its JSON; the bucket name here is a plain Fn::GetStackOutput.
+    const bucket = JSON.stringify(Stack.of(this).resolve(copy.bucket.bucketName));
+    acknowledge(
+      this.hostPolicy,
+      `AwsSolutions::AwsSolutions-IAM5[Resource::arn:${partitionOf(Stack.of(this).region)}:s3:::${bucket}/${copy.prefix}/*]`,
+      'Session Manager names each transcript object by its session id at run time; compensating control: PutObject ' +
+        'only, under the transcript prefix of the Object Lock audit bucket, on a role only this bastion can assume.',
+    );
   }
 
   /**

@@ -1,3 +1,4 @@
+import { CfnOutput, Fn } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -19,6 +20,9 @@ export interface AuditStackProps extends KitStackProps {
  * Audit controls (164.312(b)), stateful: the multi-region CloudTrail with S3 data events on the PHI bucket,
  * its Object-Locked bucket, the access-log sink, the CIS monitoring alarms and the ops alarm topic.
  */
+/** Output id (and name) of the audit bucket's name. */
+export const AUDIT_BUCKET_NAME_OUTPUT = 'AuditBucketName';
+
 export class AuditStack extends KitStack {
   /**
    * SSE-S3 bucket receiving S3 server access logs of every kit bucket and the ALB access logs
@@ -49,6 +53,12 @@ export class AuditStack extends KitStack {
       account: this.account,
     }).bucket;
 
+    // A fixed output name, so another stack reads it as a plain Fn::GetStackOutput (see auditBucketNameForOtherStacks).
+    new CfnOutput(this, AUDIT_BUCKET_NAME_OUTPUT, {
+      description: 'The Object Lock audit bucket (CloudTrail logs, Session Manager transcripts)',
+      value: this.auditBucket.bucketName,
+    });
+
     this.opsTopic = new OpsTopic(this, 'OpsTopic', { masterKey: keys.dataKey, email: config.alarmEmail }).topic;
 
     this.trail = new AuditTrail(this, 'AuditTrail', {
@@ -64,5 +74,14 @@ export class AuditStack extends KitStack {
       alarmTopic: this.opsTopic,
       metricNamespace: `HipaaKit/${config.profileName}/CIS`,
     });
+  }
+
+  /**
+   * The audit bucket's name as another stack reads it: this stack's fixed-name output. Unlike CDK's generated
+   * cross-stack output, the reference is the same string in every build, so an acknowledgement can name it. The
+   * reading stack must depend on this one.
+   */
+  auditBucketNameForOtherStacks(): string {
+    return Fn.getStackOutput(this.stackName, AUDIT_BUCKET_NAME_OUTPUT, this.region);
   }
 }

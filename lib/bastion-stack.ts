@@ -1,6 +1,7 @@
 import { CfnOutput } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { cloudWatchRetentionAtLeast } from '../core/limits';
@@ -17,7 +18,12 @@ export interface BastionStackProps extends KitStackProps {
   readonly database: rds.DatabaseInstance;
   /** Bastion alarms (root session, unlisted login) go here. */
   readonly opsTopic: sns.ITopic;
+  /** The Audit stack's Object Lock bucket (its name, read from that stack): Session Manager transcripts go there too. */
+  readonly auditBucketName: string;
 }
+
+/** Where in the audit bucket Session Manager transcripts go (CloudTrail writes under `AWSLogs/`). */
+export const TRANSCRIPT_PREFIX = 'session-manager/bastion';
 
 /** The key-only SSH bastion, the admins' one way in (pillars P10, P11, P14, P15), with a path to the database. */
 export class BastionStack extends KitStack {
@@ -46,6 +52,11 @@ export class BastionStack extends KitStack {
         logsKey: props.keys.logsKey,
         retentionDays: cloudWatchRetentionAtLeast(config.auditRetentionDays),
         alarmTopic: props.opsTopic,
+        transcriptCopy: {
+          bucket: s3.Bucket.fromBucketName(this, 'AuditBucket', props.auditBucketName),
+          bucketKey: props.keys.auditKey,
+          prefix: TRANSCRIPT_PREFIX,
+        },
       },
     });
 

@@ -55,8 +55,10 @@ export function buildKit(app: App, config: KitConfig) {
         vpc: network.vpc,
         database: data.database,
         opsTopic: audit.opsTopic,
+        auditBucketName: audit.auditBucketNameForOtherStacks(),
       })
     : undefined;
+  bastion?.addStackDependency(audit, 'Session Manager transcripts are copied to the audit bucket named by its output');
 
   if (config.tenancy === 'dedicated') assertDedicatedTenancyCompatible(app);
   const ungoverned = ungovernedAcknowledgements(app);

@@ -90,14 +90,40 @@ describe('every session recorded (issue 16, P03)', () => {
     );
   });
 
-  test('the Session Manager document streams encrypted transcripts to its log group', () => {
+  test('the Session Manager document streams encrypted transcripts to its log group and copies them to the audit bucket', () => {
     const [doc] = all('AWS::SSM::Document');
+    const auditBucketName = {
+      'Fn::GetStackOutput': { StackName: kit.audit.stackName, Region: 'us-east-1', OutputName: 'AuditBucketName' },
+    };
     expect(doc.Properties.Content.inputs).toMatchObject({
       cloudWatchLogGroupName: `${prefix}/ssm-sessions`,
       cloudWatchEncryptionEnabled: true,
       cloudWatchStreamingEnabled: true,
+      s3BucketName: auditBucketName,
+      s3KeyPrefix: 'session-manager/bastion',
+      s3EncryptionEnabled: true,
       runAsEnabled: false,
     });
+    // The Audit stack's output is the bucket itself.
+    expect(Template.fromStack(kit.audit).toJSON().Outputs.AuditBucketName.Value).toEqual({ Ref: expect.any(String) });
+    expect(kit.bastion!.dependencies).toContain(kit.audit);
+  });
+
+  test('the host may only add transcripts under their prefix, encrypted with the audit key through S3', () => {
+    const [host] = all('AWS::IAM::ManagedPolicy').filter((p) => p.Properties.Description?.startsWith('Bastion host'));
+    const bySid = (sid: string) => host.Properties.PolicyDocument.Statement.find((s: { Sid: string }) => s.Sid === sid);
+    expect(bySid('CopyTranscriptsToAuditBucket').Action).toBe('s3:PutObject');
+    expect(JSON.stringify(bySid('CopyTranscriptsToAuditBucket').Resource)).toMatch(/"\/session-manager\/bastion\/\*"/);
+    expect(bySid('CheckAuditBucketEncryption').Action).toBe('s3:GetEncryptionConfiguration');
+    expect(bySid('EncryptTranscriptCopies')).toMatchObject({
+      Action: 'kms:GenerateDataKey',
+      Condition: { StringEquals: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' } },
+    });
+    expect(JSON.stringify(bySid('EncryptTranscriptCopies').Resource)).toMatch(/AuditKey/);
+    const s3Actions = host.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) =>
+      [s.Action].flat().filter((a) => a.startsWith('s3:')),
+    );
+    expect(s3Actions.sort()).toEqual(['s3:GetEncryptionConfiguration', 's3:PutObject']);
   });
 
   test('alarms on a root session and on an unlisted login, to the ops topic', () => {

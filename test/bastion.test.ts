@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { bastionLogGroupNames } from '../constructs/bastion-session-recording';
 import { KeyOnlyBastion, SSHD_DROP_IN, TMOUT_FILE } from '../constructs/key-only-bastion';
@@ -259,6 +260,7 @@ describe('BastionStack (config variations)', () => {
         logsKey: volumeKey,
         retentionDays: 2192,
         alarmTopic: new sns.Topic(stack, 'Topic'),
+        transcriptCopy: { bucket: new s3.Bucket(stack, 'Audit'), bucketKey: volumeKey, prefix: 't' },
       },
     };
 

@@ -107,11 +107,27 @@ describe('SSMSessionLogging (P03)', () => {
     const plain = doc(stack, 'Plain', { ...inputs, cloudWatchEncryptionEnabled: false, s3EncryptionEnabled: false });
     expect(findingsOf(stack, 'SSMSessionLogging')).toEqual(
       [
-        ...['cloudWatchLogGroupName', 'cloudWatchEncryptionEnabled'].map((f) =>
+        ...['cloudWatchLogGroupName', 'cloudWatchEncryptionEnabled', 's3BucketName', 's3EncryptionEnabled'].map((f) =>
           finding('SSMSessionLogging', none, `inputs::${f}`),
         ),
         finding('SSMSessionLogging', plain, 'inputs::cloudWatchEncryptionEnabled'),
         finding('SSMSessionLogging', plain, 'inputs::s3EncryptionEnabled'),
+      ].sort(),
+    );
+  });
+
+  test('non-compliant: the log group alone (issue 16 before the S3 copy), or an empty bucket name', () => {
+    const stack = testStack();
+    const groupOnly = doc(stack, 'GroupOnly', {
+      cloudWatchLogGroupName: inputs.cloudWatchLogGroupName,
+      cloudWatchEncryptionEnabled: true,
+    });
+    const emptyBucket = doc(stack, 'EmptyBucket', { ...inputs, s3BucketName: '' });
+    expect(findingsOf(stack, 'SSMSessionLogging')).toEqual(
+      [
+        finding('SSMSessionLogging', groupOnly, 'inputs::s3BucketName'),
+        finding('SSMSessionLogging', groupOnly, 'inputs::s3EncryptionEnabled'),
+        finding('SSMSessionLogging', emptyBucket, 'inputs::s3BucketName'),
       ].sort(),
     );
   });

@@ -6,18 +6,20 @@ import { cfnProps, isPresent } from '../helpers/values';
 
 /**
  * Every Session Manager shell document (AWS::SSM::Document, DocumentType `Session`, sessionType `Standard_Stream`)
- * records sessions to a CloudWatch Logs group with encryption enforced (Session Manager then refuses to start a session
- * whose group is not encrypted), and any S3 copy encrypted too. One finding per missing input, e.g.
- * `inputs::cloudWatchLogGroupName`.
+ * records sessions twice, both encrypted: to a CloudWatch Logs group and to an S3 bucket (the kit's is the Object Lock
+ * audit bucket), with encryption enforced on each (Session Manager then refuses to start a session whose destinations
+ * are not encrypted). One finding per missing input, e.g. `inputs::s3BucketName`.
  */
 export const SSMSessionLogging = defineRule({
   id: 'SSMSessionLogging',
   pillars: ['P03'],
   hipaa: ['164.312(b)'],
-  info: 'The Session Manager document does not log sessions to an encrypted log group (and any S3 copy encrypted).',
+  info: 'The Session Manager document does not record sessions to both an encrypted log group and an encrypted S3 bucket.',
   explanation:
     'Pillar P03: a Session Manager shell on the bastion is an admin session like SSH. Its document must name a ' +
-    'log group with cloudWatchEncryptionEnabled true; an S3 copy, if named, needs s3EncryptionEnabled true.',
+    'log group with cloudWatchEncryptionEnabled true and an S3 bucket (write-once, e.g. the audit bucket) with ' +
+    's3EncryptionEnabled true: the log group for search and alarms, the bucket so the transcript outlives anyone ' +
+    'who can delete log groups.',
   check: (node: CfnResource) => {
     if (node.cfnResourceType !== 'AWS::SSM::Document') return NagRuleCompliance.NOT_APPLICABLE;
     const props = cfnProps(node);
@@ -32,10 +34,8 @@ export const SSMSessionLogging = defineRule({
       findings.push('inputs::cloudWatchLogGroupName');
     }
     if (!on('cloudWatchEncryptionEnabled')) findings.push('inputs::cloudWatchEncryptionEnabled');
-    // An S3 copy is optional; when there is one, it must be encrypted too.
-    if (isPresent(inputs.s3BucketName) && inputs.s3BucketName !== '' && !on('s3EncryptionEnabled')) {
-      findings.push('inputs::s3EncryptionEnabled');
-    }
+    if (!isPresent(inputs.s3BucketName) || inputs.s3BucketName === '') findings.push('inputs::s3BucketName');
+    if (!on('s3EncryptionEnabled')) findings.push('inputs::s3EncryptionEnabled');
     return findingsOrCompliant(findings);
   },
 });
