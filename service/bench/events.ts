@@ -253,18 +253,26 @@ try {
   const rssAfter = rssMb(on.child.pid!);
   const perSocketKb = ((rssAfter - rssBefore) * 1024) / Math.max(1, idle.length);
   for (const ws of idle) ws.terminate();
-  await sleep(1000);
+  // Let the service finish the 10,000 close audit rows before throughput is measured.
+  await sleep(10_000);
 
   // 3. Throughput with the stream on, then off (same data, same load).
   log('phase: send throughput, events on');
   await sendThroughput(on.base, pairs); // warm-up
-  const rateOn = await sendThroughput(on.base, pairs);
+  const rateOn1 = await sendThroughput(on.base, pairs);
   await on.stop();
   const off = await startService(onDb, { EVENTS_ENABLED: 'false', MIGRATE_ON_START: 'false' });
   log('phase: send throughput, events off');
   await sendThroughput(off.base, pairs); // warm-up
   const rateOff = await sendThroughput(off.base, pairs);
   await off.stop();
+  // On again, so a change in the machine's other load between the runs shows (on = the mean of the two runs).
+  const again = await startService(onDb, { MIGRATE_ON_START: 'false' });
+  log('phase: send throughput, events on again');
+  await sendThroughput(again.base, pairs); // warm-up
+  const rateOn2 = await sendThroughput(again.base, pairs);
+  await again.stop();
+  const rateOn = (rateOn1 + rateOn2) / 2;
 
   const p50 = quantile(latencies, 0.5);
   const p99 = quantile(latencies, 0.99);
@@ -273,9 +281,9 @@ try {
     '',
     '| event stream | figure | goal |',
     '|---|---|---|',
-    `| send-to-socket latency at ${achieved.toFixed(0)} sends/s (${latencies.length} delivered, ${lost} not) | p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms | p99 <= 50 ms at 200/s: ${p99 <= 50 && lost === 0 ? 'met' : 'NOT met'} |`,
+    `| send-to-socket latency at ${achieved.toFixed(0)} sends/s (${latencies.length} delivered, ${lost} not) | p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (the send's own 201: p50 ${quantile(responses, 0.5).toFixed(1)} ms, p99 ${quantile(responses, 0.99).toFixed(1)} ms) | p99 <= 50 ms at 200/s: ${p99 <= 50 && lost === 0 ? 'met' : 'NOT met'} |`,
     `| idle sockets held by one instance | ${idle.length} open (${refused} refused); RSS ${rssBefore.toFixed(0)} -> ${rssAfter.toFixed(0)} MB, ${perSocketKb.toFixed(1)} KB per socket | 10,000 under 300 MB: ${idle.length >= 10_000 && rssAfter < 300 ? 'met' : 'NOT met'} |`,
-    `| send throughput (c=${CONNECTIONS}), events on / off | ${rateOn.toFixed(0)} / ${rateOff.toFixed(0)} req/s = ${(ratio * 100).toFixed(0)}% | >= 85%: ${ratio >= 0.85 ? 'met' : 'NOT met'} |`,
+    `| send throughput (c=${CONNECTIONS}), events on / off | ${rateOn.toFixed(0)} (runs ${rateOn1.toFixed(0)}, ${rateOn2.toFixed(0)}) / ${rateOff.toFixed(0)} req/s = ${(ratio * 100).toFixed(0)}% | >= 85%: ${ratio >= 0.85 ? 'met' : 'NOT met'} |`,
     '',
   );
   process.stdout.write(out.join('\n'));

@@ -6,7 +6,7 @@ import websocket from '@fastify/websocket';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import { toErrorReply } from './errors.js';
+import { HttpError, toErrorReply } from './errors.js';
 import auditFailures from './hooks/audit-failures.js';
 import authenticate from './hooks/authenticate.js';
 import { rateLimitByAddress, rateLimitByUser } from './hooks/rate-limit.js';
@@ -114,6 +114,13 @@ export async function buildServer(deps: AppDeps): Promise<FastifyInstance> {
       req.log.error({ err: safeError(err) }, 'event stream failed');
       socket.close(1011, 'event stream failed: reconnect with after=');
     },
+  });
+
+  // An upgrade to any other route is refused here, before @fastify/websocket would close it and log its URL.
+  app.addHook('onRequest', async (req) => {
+    if (req.ws && !req.is404 && req.routeOptions.url !== '/v1/events') {
+      throw new HttpError(400, 'only GET /v1/events upgrades to a WebSocket');
+    }
   });
 
   // Route plugins: each an encapsulated context with the shared dependencies and actions.

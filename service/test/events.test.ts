@@ -429,3 +429,43 @@ test('a socket that stops answering pings is terminated and its close audited', 
     await quick.close();
   }
 });
+
+test('an upgrade to any other route is refused before the socket opens', async () => {
+  const url = `${baseA.replace('http', 'ws')}/v1/session`;
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${alice.token}` } });
+  const status = await new Promise((resolve) => {
+    ws.once('open', () => resolve(0));
+    ws.once('unexpected-response', (_q, res) => resolve(res.statusCode));
+    ws.once('error', () => resolve(-1));
+  });
+  assert.equal(status, 400);
+});
+
+test('back-pressure: a reader that stops reading is disconnected (4008), not buffered without bound', async () => {
+  const slow = await createHarness({ EVENTS_MAX_BUFFERED_BYTES: '16384', MAX_MESSAGE_BYTES: '65536' });
+  try {
+    const base = await slow.service.app.listen({ host: '127.0.0.1', port: 0 });
+    const p = await slow.user('p');
+    const q = await slow.user('q');
+    const c = (await slow.request('POST', '/v1/conversations', { token: p.token, body: { participantIds: [q.id] } }))
+      .json.id;
+    const t = await slow.request('POST', '/v1/events/ticket', { token: q.token });
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/v1/events?ticket=${t.json.ticket}`);
+    await new Promise((resolve) => ws.once('open', resolve));
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const big = 'x'.repeat(60_000);
+    const owner = await slow.owner();
+    const closeRow = async () =>
+      (await owner.query("SELECT detail FROM hmk.audit_log WHERE action = 'events.stream.close'")).rows[0]?.detail;
+    // Loopback kernel buffers hold several MB; keep sending until the server gives up on the reader.
+    for (let i = 0; i < 600 && !(await closeRow()); i++) {
+      const r = await slow.request('POST', `/v1/conversations/${c}/messages`, { token: p.token, body: { body: big } });
+      assert.equal(r.status, 201);
+    }
+    for (let i = 0; i < 50 && !(await closeRow()); i++) await sleep(100);
+    assert.equal((await closeRow())?.code, 4008);
+    ws.terminate();
+  } finally {
+    await slow.close();
+  }
+});
