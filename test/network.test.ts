@@ -11,8 +11,8 @@ import { KeysStack } from '../lib/keys-stack';
 import { NetworkStack } from '../lib/network-stack';
 import { buildTestKit, CDK_JSON_CONTEXT, testConfig } from './support/kit';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Resource = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered CloudFormation properties are untyped JSON
   Properties: Record<string, any>;
   DeletionPolicy?: string;
   UpdateReplacePolicy?: string;
