@@ -74,6 +74,11 @@ export interface ServiceDatabase {
   readonly name: string;
   /** The database's (non-default) port. */
   readonly port: number;
+  /**
+   * Bastion operators (`bastion.operators` names): the service's start-up step keeps one IAM-authenticated login per
+   * name and disables those no longer listed (`BASTION_OPERATORS`). @default none
+   */
+  readonly operatorLogins?: readonly string[];
 }
 
 /**
@@ -384,6 +389,8 @@ export class MessagingService extends Construct {
       DB_SERVICE_USER: databaseServiceUser,
       DB_IAM_AUTH: 'true',
       MIGRATE_ON_START: 'true',
+      // Always set, even empty: an empty list disables every operator login the service created before.
+      BASTION_OPERATORS: (database.operatorLogins ?? []).join(','),
       PUSH_MODE: platformApplicationsOf(notifications).length > 0 ? 'sns' : 'disabled',
       ...(push.apns ? { SNS_APNS_PLATFORM_APPLICATION_ARN: push.apns } : {}),
       ...(push.fcm ? { SNS_FCM_PLATFORM_APPLICATION_ARN: push.fcm } : {}),

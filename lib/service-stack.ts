@@ -91,6 +91,8 @@ export class ServiceStack extends KitStack {
         secret: props.databaseSecret,
         name: config.database.databaseName,
         port: config.database.port,
+        // Each operator's own database login (issue 16); none when there is no bastion to reach the database from.
+        operatorLogins: config.bastion.enabled ? config.bastion.operators.map((op) => op.name) : [],
       },
       auth: {
         issuer,

@@ -4,7 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { MessagingService, MessagingServiceProps } from '../constructs/messaging-service';
 import { findTenancyProblems } from '../lib/tenancy-guard';
-import { buildTestKit, templateOf } from './support/kit';
+import { buildTestKit, templateOf, testConfig } from './support/kit';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -538,6 +538,15 @@ describe('ServiceStack', () => {
         env.REPEAT_PUSH_AFTER_MINUTES,
         env.REPEAT_PUSH_MAX,
       ]).toEqual(['2555', 'true', '30', '10', '3']);
+    });
+
+    test("the bastion operators' names reach the service, which keeps their database logins (issue 16)", () => {
+      const names = testConfig().bastion.operators.map((op) => op.name);
+      expect(names.length).toBeGreaterThan(0);
+      expect(environmentOf(template).BASTION_OPERATORS).toBe(names.join(','));
+      // Without a bastion nobody reaches the database that way: an empty list disables every operator login.
+      const noBastion = environmentOf(templateOf('service', { bastion: { enabled: false } }));
+      expect(noBastion.BASTION_OPERATORS).toBe('');
     });
 
     test('public directory mode reaches the service', () => {

@@ -17,6 +17,7 @@ import { LocalKeyring } from './crypto/keyring-local.js';
 import { KmsKeyProvider } from './crypto/kms.js';
 import type { KeyProvider } from './crypto/types.js';
 import { migrate, recordRetentionDefault } from './db/migrate.js';
+import { describeOperatorLoginChanges, reconcileOperatorLogins } from './db/operator-logins.js';
 import {
   APP_ROLE,
   KEYS_ROLE,
@@ -96,13 +97,15 @@ function notifierFor(config: Config): Notifier {
  * The owner login's only job: apply migrations, record the organisation's default retention and, locally, set the
  * serving login's password.
  */
-export async function migrateDatabase(config: Config): Promise<string[]> {
+export async function migrateDatabase(config: Config, log: (line: string) => void = () => {}): Promise<string[]> {
   const owner = createOwnerClient(config.db);
   await owner.connect();
   try {
     const applied = await migrate(owner);
     await setServiceLoginPassword(owner, config.db);
     await recordRetentionDefault(owner, config.retention.defaultDays);
+    const operators = await reconcileOperatorLogins(owner, config.db.operatorLogins);
+    describeOperatorLoginChanges(config.db.operatorLogins, operators).forEach(log);
     return applied;
   } finally {
     await owner.end();
@@ -112,7 +115,7 @@ export async function migrateDatabase(config: Config): Promise<string[]> {
 export async function startService(config: Config, overrides: ServiceOverrides = {}): Promise<Service> {
   const logger = createLogger(config.logLevel, overrides.logStream);
   if (config.db.migrateOnStart) {
-    const applied = await migrateDatabase(config);
+    const applied = await migrateDatabase(config, (line) => logger.info(line));
     if (applied.length) logger.info({ applied }, 'migrations applied');
   }
   const pool = createRolePool(config.db, APP_ROLE);

@@ -29,6 +29,11 @@ export interface DbConfig {
   sslCaFile?: string;
   poolMax: number;
   migrateOnStart: boolean;
+  /**
+   * BASTION_OPERATORS: the kit's bastion operators, comma-separated. The owner keeps one IAM-authenticated login per
+   * name after migrating and disables the logins of names no longer listed; unset or empty = none.
+   */
+  operatorLogins: string[];
   /** The serving login (same host/port/database, its own credential); never the owner. */
   service: ServiceLogin;
 }
@@ -209,6 +214,7 @@ function dbConfig(env: Env, production: boolean, serving = true): DbConfig {
     sslCaFile,
     poolMax: int(env, 'DB_POOL_MAX', 10, 1, 100),
     migrateOnStart: bool(env, 'MIGRATE_ON_START', true),
+    operatorLogins: operatorLogins(env),
     service: serviceLogin(env, production && serving, sslMode),
   };
   const url = str(env, 'DATABASE_URL');
@@ -234,6 +240,28 @@ function dbConfig(env: Env, production: boolean, serving = true): DbConfig {
     password: required(env, 'DB_PASSWORD', fix),
     ...common,
   };
+}
+
+/** Operator names as the kit validates them (core/operators.ts): valid Linux users and unquoted Postgres roles. */
+const OPERATOR_NAME = /^[a-z][a-z0-9_]{1,31}$/;
+const RESERVED_OPERATOR_PREFIXES = ['pg_', 'rds', 'hmk'];
+
+function operatorLogins(env: Env): string[] {
+  const names = (str(env, 'BASTION_OPERATORS') ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const fix = 'list the bastion.operators names of the kit profile, comma-separated (e.g. alice,bob)';
+  const bad = names.find((n) => !OPERATOR_NAME.test(n) || RESERVED_OPERATOR_PREFIXES.some((p) => n.startsWith(p)));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      'BASTION_OPERATORS',
+      `"${bad}" is not an operator name (2-32 of a-z 0-9 _, starting with a letter, not pg_/rds/hmk); ${fix}`,
+    );
+  }
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated !== undefined) throw new ConfigError('BASTION_OPERATORS', `"${repeated}" is listed twice; ${fix}`);
+  return names;
 }
 
 function serviceLogin(env: Env, production: boolean, sslMode: string): ServiceLogin {

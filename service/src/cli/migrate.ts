@@ -3,6 +3,7 @@
 import { migrate } from '../db/migrate.js';
 import { ConfigError, loadDbConfig } from '../config.js';
 import { createOwnerClient, setServiceLoginPassword } from '../db/pool.js';
+import { describeOperatorLoginChanges, reconcileOperatorLogins } from '../db/operator-logins.js';
 
 try {
   const db = loadDbConfig();
@@ -10,6 +11,8 @@ try {
   await client.connect();
   const applied = await migrate(client);
   await setServiceLoginPassword(client, db); // local use only (DB_SERVICE_PASSWORD)
+  const operators = await reconcileOperatorLogins(client, db.operatorLogins);
+  for (const line of describeOperatorLoginChanges(db.operatorLogins, operators)) process.stderr.write(`${line}\n`);
   await client.end();
   process.stderr.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
 } catch (err) {
