@@ -36,7 +36,13 @@ const PINNED: Record<string, string[]> = {
     'MessagingServiceLogGroupE8955710',
     'WebAclLogGroup27712C52',
   ],
-  bastion: [],
+  // Issue 16: the session records (fixed names, audit retention).
+  bastion: [
+    'KeyOnlyBastionSessionRecordingCommandLog70268FC2',
+    'KeyOnlyBastionSessionRecordingSessionLog0E9CAA98',
+    'KeyOnlyBastionSessionRecordingSshAuthLogFD24D14C',
+    'KeyOnlyBastionSessionRecordingSsmSessionLog53511A25',
+  ],
 };
 
 describe('stateful resources', () => {
