@@ -61,7 +61,11 @@ export interface HubOptions {
 
 const PAGE = 200;
 
+/** How long a socket slot taken by reserve() waits for its socket. */
+const RESERVATION_MS = 10_000;
+
 export class EventHub {
+  private readonly reserved = new Map<string, number[]>();
   private readonly byUser = new Map<string, Set<StreamSocket>>();
   private listener: pg.Client | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -116,6 +120,27 @@ export class EventHub {
     return this.byUser.get(userId)?.size ?? 0;
   }
 
+  /**
+   * Takes one of a user's `max` socket slots at once, before the upgrade's awaits: counted only at add(), a burst
+   * of upgrades all passed the limit (the client sees 'open' before the server has added the socket). A slot not
+   * turned into a socket by add() (an upgrade that failed half-way) lapses after RESERVATION_MS.
+   */
+  reserve(userId: string, max: number): boolean {
+    const now = Date.now();
+    const live = (this.reserved.get(userId) ?? []).filter((until) => until > now);
+    if (this.count(userId) + live.length >= max) return false;
+    live.push(now + RESERVATION_MS);
+    this.reserved.set(userId, live);
+    return true;
+  }
+
+  /** Gives back a slot taken by reserve() (the upgrade failed, or add() used it). */
+  release(userId: string): void {
+    const live = this.reserved.get(userId);
+    live?.shift();
+    if (live && live.length === 0) this.reserved.delete(userId);
+  }
+
   get size(): number {
     let n = 0;
     for (const set of this.byUser.values()) n += set.size;
@@ -123,6 +148,7 @@ export class EventHub {
   }
 
   add(s: StreamSocket): void {
+    this.release(s.userId);
     let set = this.byUser.get(s.userId);
     if (!set) this.byUser.set(s.userId, (set = new Set()));
     set.add(s);

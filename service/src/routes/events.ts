@@ -87,14 +87,19 @@ export async function eventRoutes(app: FastifyInstance, { deps, actions: { act }
         if (rows.length === 0) throw new HttpError(401, 'event ticket unknown, used or expired: request a new one');
         const t = rows[0];
         req.identity = { userId: t.user_id, sessionId: t.session_id, roles: t.roles, username: '' };
-        if (hub.count(t.user_id) >= config.events.maxSocketsPerUser) {
+        if (!hub.reserve(t.user_id, config.events.maxSocketsPerUser)) {
           throw new HttpError(
             429,
             `at most ${config.events.maxSocketsPerUser} open event streams per user (EVENTS_MAX_SOCKETS_PER_USER)`,
           );
         }
         // The session must still be live (idle logoff, closed account) when the socket opens.
-        await pool.query('SELECT hmk.stream_events($1, $2, $3, 0, 0)', [t.user_id, t.session_id, t.roles]);
+        try {
+          await pool.query('SELECT hmk.stream_events($1, $2, $3, 0, 0)', [t.user_id, t.session_id, t.roles]);
+        } catch (err) {
+          hub.release(t.user_id);
+          throw err;
+        }
       },
     },
     async (socket, req) => {
