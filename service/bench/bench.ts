@@ -7,12 +7,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { startEmbeddedPostgres, freePort } from '../src/dev/embedded-pg.js';
 import { startLocalIssuer } from '../src/dev/local-issuer.js';
+import { postgresCpuMs, procStat } from './proc-cpu.js';
 
 const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -21,38 +22,7 @@ const PAIRS = 50;
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-// CPU accounting from /proc (Linux), so the figures can be compared per operation even when other
-// work shares the machine: CPU ms spent by this process (client), the service, and Postgres.
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-function procStat(pid: number): { ppid: number; cpu: number; children: number } | undefined {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return {
-      ppid: Number(rest[1]),
-      cpu: (Number(rest[11]) + Number(rest[12])) * TICK_MS,
-      children: (Number(rest[13]) + Number(rest[14])) * TICK_MS,
-    };
-  } catch {
-    return undefined;
-  }
-}
-function descendants(root: number): number[] {
-  const all = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number);
-  const parent = new Map(all.map((p) => [p, procStat(p)?.ppid ?? 0]));
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [c, pp] of parent)
-      if (pp === p) {
-        out.push(c);
-        walk(c);
-      }
-  };
-  walk(root);
-  return out;
-}
+// CPU ms spent by this process (client), the service, and Postgres (bench/proc-cpu.ts).
 interface Cpu {
   client: number;
   service: number;
@@ -61,15 +31,11 @@ interface Cpu {
 function cpuNow(servicePid: number): Cpu | undefined {
   if (!existsSync('/proc/self/stat')) return undefined;
   const u = process.cpuUsage();
-  // Postgres: the postmaster (a child of this process) and its backends, including reaped ones.
-  const pgPids = descendants(process.pid).filter(
-    (p) => p !== servicePid && readFileSync(`/proc/${p}/comm`, 'utf8').startsWith('postgres'),
-  );
-  const postgres = pgPids.reduce((sum, p) => {
-    const st = procStat(p);
-    return sum + (st ? st.cpu + (st.ppid === process.pid ? st.children : 0) : 0);
-  }, 0);
-  return { client: (u.user + u.system) / 1000, service: procStat(servicePid)?.cpu ?? 0, postgres };
+  return {
+    client: (u.user + u.system) / 1000,
+    service: procStat(servicePid)?.cpu ?? 0,
+    postgres: postgresCpuMs(servicePid),
+  };
 }
 const cpuDelta = (a?: Cpu, b?: Cpu) =>
   a && b

@@ -8,12 +8,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
 import WebSocket from 'ws';
 import { freePort, startEmbeddedPostgres } from '../src/dev/embedded-pg.js';
 import { startLocalIssuer } from '../src/dev/local-issuer.js';
+import { postgresCpuMs, procStat } from './proc-cpu.js';
 
 const RATE = Number(process.env.BENCH_EVENTS_RATE ?? 200);
 const LATENCY_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -89,50 +90,10 @@ function track(r: Running): Running {
   return r;
 }
 
-// CPU ms of the service and of Postgres (the postmaster, a child of this process, and its backends, reaped ones
-// included), from /proc: a cost per send that holds up when other work shares the machine.
-const TICK_MS = 10;
-function procStat(pid: number): { ppid: number; cpu: number; children: number } | undefined {
-  try {
-    const rest = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return {
-      ppid: Number(rest[1]),
-      cpu: (Number(rest[11]) + Number(rest[12])) * TICK_MS,
-      children: (Number(rest[13]) + Number(rest[14])) * TICK_MS,
-    };
-  } catch {
-    return undefined;
-  }
-}
+// CPU ms of the service and of Postgres, from /proc (bench/proc-cpu.ts): a cost per send that holds up when other
+// work shares the machine.
 function serverCpuMs(servicePid: number): number {
-  const pids = readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number);
-  const parent = new Map(pids.map((p) => [p, procStat(p)?.ppid ?? 0]));
-  const mine = new Set<number>([process.pid]);
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [p, pp] of parent) {
-      if (mine.has(pp) && !mine.has(p)) {
-        mine.add(p);
-        grew = true;
-      }
-    }
-  }
-  let total = procStat(servicePid)?.cpu ?? 0;
-  for (const p of mine) {
-    if (p === process.pid || p === servicePid) continue;
-    let comm: string;
-    try {
-      comm = readFileSync(`/proc/${p}/comm`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!comm.startsWith('postgres')) continue;
-    const st = procStat(p);
-    if (st) total += st.cpu + (st.ppid === process.pid ? st.children : 0);
-  }
-  return total;
+  return (procStat(servicePid)?.cpu ?? 0) + postgresCpuMs(servicePid);
 }
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
