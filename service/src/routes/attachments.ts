@@ -14,16 +14,9 @@ import { withTransaction } from '../db/pool.js';
 import { HttpError, notFound } from '../errors.js';
 import { breakGlassRead } from './break-glass.js';
 import { identityOf, type RoutePluginOptions } from './context.js';
-import { errorReply, errorResponses, uuid } from './schemas.js';
+import { errorReply, errorResponses, messageParams, uuid } from './schemas.js';
 
 const ATTACHMENTS = '/v1/conversations/:id/messages/:messageId/attachments';
-
-const messageParams = {
-  type: 'object',
-  properties: { id: uuid, messageId: uuid },
-  required: ['id', 'messageId'],
-  additionalProperties: false,
-} as const;
 
 const attachmentParams = {
   ...messageParams,

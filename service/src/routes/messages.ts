@@ -7,7 +7,7 @@ import { withTransaction } from '../db/pool.js';
 import { SendBatcher } from '../db/send-batcher.js';
 import { HttpError, notFound } from '../errors.js';
 import { auditEntry, identityOf, type RoutePluginOptions } from './context.js';
-import { errorResponses, idParams, uuid, wellFormed } from './schemas.js';
+import { errorResponses, idParams, messageParams, uuid, wellFormed } from './schemas.js';
 
 interface StoredBody {
   scheme: 'kms-envelope' | 'e2e';
@@ -272,11 +272,7 @@ export async function messageRoutes(
       config: { action: 'message.receipts.read' },
       schema: {
         summary: "A message's delivery and read receipts: its sender, or an admin/auditor under break-glass",
-        params: {
-          type: 'object',
-          properties: { id: uuid, messageId: uuid },
-          required: ['id', 'messageId'],
-        },
+        params: messageParams,
         response: {
           200: {
             type: 'array',
@@ -322,11 +318,7 @@ export async function messageRoutes(
         summary:
           'Recall a message you sent: its body is destroyed (sealed away under a legal hold), its attachments go, ' +
           'participants get message.recalled, and pushes not yet delivered for it are dropped',
-        params: {
-          type: 'object',
-          properties: { id: uuid, messageId: uuid },
-          required: ['id', 'messageId'],
-        },
+        params: messageParams,
         response: {
           200: {
             type: 'object',

@@ -41,6 +41,14 @@ export const idParams = {
   additionalProperties: false,
 } as const;
 
+/** `/v1/conversations/:id/messages/:messageId...` */
+export const messageParams = {
+  type: 'object',
+  properties: { id: uuid, messageId: uuid },
+  required: ['id', 'messageId'],
+  additionalProperties: false,
+} as const;
+
 export const contact = {
   type: 'object',
   properties: { id: uuid, username: { type: 'string' }, displayName: { type: ['string', 'null'] } },
