@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,8 +9,8 @@ import { Construct } from 'constructs';
 import { acknowledge } from '../core/acknowledge';
 import { partitionOf } from '../core/partition';
 import { hostFile, writeFileLines } from './bastion-host-files';
-import { CIS_ALARM_PERIOD_MINUTES } from './defaults';
 import { EncryptedLogGroup } from './encrypted-log-group';
+import { LogPatternAlarm } from './log-pattern-alarm';
 
 /** Fixed log group names, so the agent config in user data is a plain string and `verify` can find them. */
 export function bastionLogGroupNames(resourcePrefix: string) {
@@ -122,23 +122,14 @@ export class BastionSessionRecording extends Construct {
 
     const action = new actions.SnsAction(props.alarmTopic);
     for (const spec of SESSION_ALARMS) {
-      const alarmScope = new Construct(this, spec.id);
-      const filter = new logs.MetricFilter(alarmScope, 'Filter', {
+      const alarm = new LogPatternAlarm(this, spec.id, {
         logGroup: this.logGroups.sessions,
-        filterPattern: logs.FilterPattern.literal(spec.pattern),
+        pattern: spec.pattern,
         metricNamespace: 'HipaaKit/Bastion',
         metricName: spec.id,
-        metricValue: '1',
-      });
-      const alarm = new cloudwatch.Alarm(alarmScope, 'Alarm', {
         alarmDescription: `Bastion: ${spec.description}. Who and from where: the ${props.logGroupNames.sessions} log group.`,
-        metric: filter.metric({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(CIS_ALARM_PERIOD_MINUTES) }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(action);
+        action,
+      }).alarm;
       this.alarms.push(alarm);
     }
   }

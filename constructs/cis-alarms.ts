@@ -1,10 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { CIS_ALARM_PERIOD_MINUTES } from './defaults';
+import { LogPatternAlarm } from './log-pattern-alarm';
 
 /** One CIS AWS Foundations monitoring control: a metric filter on the trail's log group and its alarm. */
 export interface CisControl {
@@ -193,23 +192,14 @@ export class CisAlarms extends Construct {
     const action = new actions.SnsAction(props.alarmTopic);
 
     for (const control of props.controls ?? CIS_CONTROLS) {
-      const scope = new Construct(this, control.id);
-      const filter = new logs.MetricFilter(scope, 'Filter', {
+      const alarm = new LogPatternAlarm(this, control.id, {
         logGroup: props.logGroup,
-        filterPattern: logs.FilterPattern.literal(control.pattern),
+        pattern: control.pattern,
         metricNamespace: namespace,
         metricName: control.id,
-        metricValue: '1',
-      });
-      const alarm = new cloudwatch.Alarm(scope, 'Alarm', {
         alarmDescription: `CIS monitoring: ${control.description} (CloudTrail)`,
-        metric: filter.metric({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(CIS_ALARM_PERIOD_MINUTES) }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(action);
+        action,
+      }).alarm;
       this.alarms.push(alarm);
     }
   }
